@@ -1,0 +1,574 @@
+package measures
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"regexp"
+	"strings"
+	"time"
+)
+
+// Site is one Moodle database that the runner measures.
+type Site struct {
+	// Name identifies the site in logs and errors.
+	Name string
+	// Host is the site's Zabbix host name.
+	Host    string
+	DB      *sql.DB
+	Dialect Dialect
+	// Prefix is Moodle's table prefix (mdl_ by default in Moodle).
+	Prefix string
+	// Location is the site's time zone, which sets the calendar windows (UTC when nil).
+	Location *time.Location
+	// Roles maps student, teacher and staff to roles (DefaultRoles when empty).
+	Roles RoleMap
+	// Courses are the courses of interest for targeted collection.
+	Courses CourseSelection
+	// MeasureTimeout bounds each query on the client side (30 s when zero).
+	MeasureTimeout time.Duration
+	// StatementTimeout is the server-side statement limit set on the session, where the engine
+	// has one (MariaDB max_statement_time, MySQL MAX_EXECUTION_TIME, PostgreSQL
+	// statement_timeout). Zero sets none.
+	StatementTimeout time.Duration
+	// Dirroot and Dataroot are Moodle's code and data directories, when the site configures them.
+	Dirroot  string
+	Dataroot string
+	// Disabled lists measure keys not to collect.
+	Disabled map[string]bool
+}
+
+// DefaultMeasureTimeout bounds one query when the site sets no timeout.
+const DefaultMeasureTimeout = 30 * time.Second
+
+// Runner executes a family of measures for a site: one query per measure or per shared query,
+// never one per entity. A failing query fails only the measures that read it.
+type Runner struct {
+	Registry *Registry
+	// Logger receives one line per failure (slog.Default when nil).
+	Logger *slog.Logger
+}
+
+// Burst is the outcome of one run of a family for a site.
+type Burst struct {
+	Site     string
+	Host     string
+	Family   Family
+	Window   Window
+	Values   []Value
+	Failures []Failure
+	Skipped  []Skip
+	Started  time.Time
+	Duration time.Duration
+}
+
+// Failure is a query that failed, with the keys it would have filled.
+type Failure struct {
+	Query string
+	Keys  []string
+	Err   error
+}
+
+// Error describes the failure with its keys.
+func (f Failure) Error() string {
+	return fmt.Sprintf("query %s (%s): %v", f.Query, strings.Join(f.Keys, ", "), f.Err)
+}
+
+// Unwrap returns the underlying error.
+func (f Failure) Unwrap() error { return f.Err }
+
+// Skip is a measure left out on purpose, with the reason.
+type Skip struct {
+	Key    string
+	Reason string
+}
+
+// Err joins the burst's failures into one error, or nil when every query succeeded.
+func (b *Burst) Err() error {
+	errs := make([]error, len(b.Failures))
+	for i, f := range b.Failures {
+		errs[i] = f
+	}
+	return errors.Join(errs...)
+}
+
+// FailedKeys counts the keys whose value could not be computed.
+func (b *Burst) FailedKeys() int {
+	n := 0
+	for _, f := range b.Failures {
+		n += len(f.Keys)
+	}
+	return n
+}
+
+var safeMacroValue = regexp.MustCompile(`^[A-Za-z0-9_.\-]{1,128}$`)
+
+// Run executes family f for site at time now and returns every value computed, stamped at the
+// end of the family's window. It never stops at a failing query: failures are collected in the
+// burst and logged with their keys.
+func (r *Runner) Run(ctx context.Context, site *Site, f Family, now time.Time) *Burst {
+	log := r.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	b := &Burst{Site: site.Name, Host: site.Host, Family: f, Started: time.Now()}
+	defer func() { b.Duration = time.Since(b.Started) }()
+	b.Window = WindowFor(f, now, site.Location)
+	p := Params{Window: b.Window, Now: now, Roles: site.Roles, Courses: site.Courses, Dirroot: site.Dirroot, Dataroot: site.Dataroot}
+	if isZeroRoles(p.Roles) {
+		p.Roles = DefaultRoles()
+	}
+	clock := b.Window.Clock()
+	sess := &session{site: site}
+	defer sess.close()
+
+	var ms []*Measure
+	for _, m := range r.Registry.Family(f) {
+		if site.Disabled[m.Key] {
+			b.Skipped = append(b.Skipped, Skip{Key: m.Key, Reason: "disabled in the configuration"})
+			continue
+		}
+		ms = append(ms, m)
+	}
+	var rules []*Discovery
+	for _, d := range r.Registry.Discoveries() {
+		need := d.Family == f
+		for _, m := range ms {
+			if m.Discovery == d {
+				need = true
+			}
+		}
+		if need && !site.Disabled[d.Key] {
+			rules = append(rules, d)
+		}
+	}
+
+	fail := func(q *Query, keys []string, err error) {
+		fl := Failure{Query: q.Name, Keys: keys, Err: err}
+		b.Failures = append(b.Failures, fl)
+		log.Warn("measure query failed", "site", site.Name, "family", f.String(), "query", q.Name, "keys", strings.Join(keys, ","), "err", err)
+	}
+
+	plugins, pluginsErr := r.installedPlugins(ctx, sess, rules, ms)
+	missing := func(q *Query) (string, error) {
+		if q.Skip != nil {
+			if reason := q.Skip(p); reason != "" {
+				return reason, nil
+			}
+		}
+		if q.Component == "" {
+			return "", nil
+		}
+		if pluginsErr != nil {
+			return "", fmt.Errorf("cannot tell whether plugin %s is installed: %w", q.Component, pluginsErr)
+		}
+		if !plugins[q.Component] {
+			return "plugin " + q.Component + " is not installed", nil
+		}
+		return "", nil
+	}
+
+	entities := map[*Discovery][]Row{}
+	failedRules := map[*Discovery]error{}
+	for _, d := range rules {
+		if reason, err := missing(d.Query); err != nil || reason != "" {
+			if err != nil {
+				fail(d.Query, []string{d.Key}, err)
+				failedRules[d] = err
+			} else {
+				b.Skipped = append(b.Skipped, Skip{Key: d.Key, Reason: reason})
+				failedRules[d] = errors.New(reason)
+			}
+			continue
+		}
+		rows, err := r.runQuery(ctx, sess, d.Query, p)
+		if err != nil {
+			fail(d.Query, []string{d.Key}, err)
+			failedRules[d] = fmt.Errorf("discovery %s failed", d.Key)
+			continue
+		}
+		entities[d] = rows
+		if d.Family == f {
+			js, err := LLDJSON(d, rows)
+			if err != nil {
+				fail(d.Query, []string{d.Key}, err)
+				continue
+			}
+			b.Values = append(b.Values, Value{Key: d.Key, Value: js, Clock: clock, Discovery: true})
+		}
+	}
+
+	for _, g := range groupByQuery(ms) {
+		q := g[0].Query
+		keys := keysOf(g)
+		if reason, err := missing(q); err != nil {
+			fail(q, keys, err)
+			continue
+		} else if reason != "" {
+			for _, k := range keys {
+				b.Skipped = append(b.Skipped, Skip{Key: k, Reason: reason})
+			}
+			continue
+		}
+		if d := g[0].Discovery; d != nil {
+			if err, bad := failedRules[d]; bad {
+				for _, k := range keys {
+					b.Skipped = append(b.Skipped, Skip{Key: k, Reason: err.Error()})
+				}
+				continue
+			}
+		}
+		rows, err := r.runQuery(ctx, sess, q, p)
+		if err != nil {
+			fail(q, keys, err)
+			continue
+		}
+		var vals []Value
+		if d := g[0].Discovery; d != nil {
+			vals, err = prototypeValues(g, d, entities[d], rows, clock)
+		} else {
+			vals, err = scalarValues(g, rows, clock)
+		}
+		if err != nil {
+			fail(q, keys, err)
+			continue
+		}
+		b.Values = append(b.Values, vals...)
+	}
+	return b
+}
+
+func isZeroRoles(m RoleMap) bool {
+	empty := func(s RoleSet) bool { return len(s.Archetypes) == 0 && len(s.Shortnames) == 0 }
+	return empty(m.Students) && empty(m.Teachers) && empty(m.Staff)
+}
+
+// groupByQuery groups measures by their query, in first-appearance order.
+func groupByQuery(ms []*Measure) [][]*Measure {
+	idx := map[*Query]int{}
+	var groups [][]*Measure
+	for _, m := range ms {
+		i, ok := idx[m.Query]
+		if !ok {
+			i = len(groups)
+			idx[m.Query] = i
+			groups = append(groups, nil)
+		}
+		groups[i] = append(groups[i], m)
+	}
+	return groups
+}
+
+func keysOf(ms []*Measure) []string {
+	out := make([]string, len(ms))
+	for i, m := range ms {
+		out[i] = m.Key
+	}
+	return out
+}
+
+func scalarValues(ms []*Measure, rows []Row, clock time.Time) ([]Value, error) {
+	if len(rows) > 1 {
+		return nil, fmt.Errorf("query returned %d rows, want one", len(rows))
+	}
+	var row Row
+	if len(rows) == 1 {
+		row = rows[0]
+	}
+	out := make([]Value, 0, len(ms))
+	for _, m := range ms {
+		var raw any
+		if row != nil {
+			v, ok := row[m.Column]
+			if !ok {
+				return nil, fmt.Errorf("measure %s: column %q is not in the result", m.Key, m.Column)
+			}
+			raw = v
+		}
+		s, err := FormatValue(m.Type, raw)
+		if err != nil {
+			return nil, fmt.Errorf("measure %s: %w", m.Key, err)
+		}
+		out = append(out, Value{Key: m.Key, Value: s, Clock: clock})
+	}
+	return out, nil
+}
+
+func prototypeValues(ms []*Measure, d *Discovery, entities, rows []Row, clock time.Time) ([]Value, error) {
+	idCol := d.IDMacro().Column
+	byID := make(map[string]Row, len(rows))
+	for _, row := range rows {
+		id, ok := row[idCol]
+		if !ok {
+			return nil, fmt.Errorf("grouped query has no entity column %q", idCol)
+		}
+		byID[macroText(id)] = row
+	}
+	var out []Value
+	for _, e := range entities {
+		row := byID[macroText(e[idCol])]
+		for _, m := range ms {
+			key, err := expandKey(m.Key, d, e)
+			if err != nil {
+				return nil, fmt.Errorf("measure %s: %w", m.Key, err)
+			}
+			s := zeroValue(m.Type)
+			if row != nil {
+				v, ok := row[m.Column]
+				if !ok {
+					return nil, fmt.Errorf("measure %s: column %q is not in the result", m.Key, m.Column)
+				}
+				if s, err = FormatValue(m.Type, v); err != nil {
+					return nil, fmt.Errorf("measure %s: %w", key, err)
+				}
+			}
+			out = append(out, Value{Key: key, Value: s, Clock: clock})
+		}
+	}
+	return out, nil
+}
+
+// expandKey substitutes an entity's macro values into a prototype key, as Zabbix does when it
+// creates the discovered item. Only plain identifiers are accepted inside keys.
+func expandKey(key string, d *Discovery, entity Row) (string, error) {
+	for _, mac := range d.Macros {
+		if !strings.Contains(key, mac.Macro) {
+			continue
+		}
+		v := macroText(entity[mac.Column])
+		if !safeMacroValue.MatchString(v) {
+			return "", fmt.Errorf("macro %s value %q cannot be used in an item key", mac.Macro, v)
+		}
+		key = strings.ReplaceAll(key, mac.Macro, v)
+	}
+	return key, nil
+}
+
+func macroText(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return x
+	case []byte:
+		return string(x)
+	}
+	return fmt.Sprint(v)
+}
+
+// LLDJSON encodes discovery rows as the JSON array a trapper discovery rule accepts, one object
+// per row with the rule's macros as members.
+func LLDJSON(d *Discovery, rows []Row) (string, error) {
+	objs := make([]map[string]string, 0, len(rows))
+	for _, row := range rows {
+		o := make(map[string]string, len(d.Macros))
+		for _, mac := range d.Macros {
+			v, ok := row[mac.Column]
+			if !ok {
+				return "", fmt.Errorf("discovery %s: column %q is not in the result", d.Key, mac.Column)
+			}
+			o[mac.Macro] = strings.ToValidUTF8(macroText(v), "\uFFFD")
+		}
+		objs = append(objs, o)
+	}
+	js, err := json.Marshal(objs)
+	if err != nil {
+		return "", fmt.Errorf("discovery %s: %w", d.Key, err)
+	}
+	return string(js), nil
+}
+
+// installedPlugins reads the installed plugins once per burst, only when a query needs one.
+func (r *Runner) installedPlugins(ctx context.Context, sess *session, rules []*Discovery, ms []*Measure) (map[string]bool, error) {
+	need := false
+	for _, d := range rules {
+		need = need || d.Query.Component != ""
+	}
+	for _, m := range ms {
+		need = need || m.Query.Component != ""
+	}
+	if !need {
+		return nil, nil
+	}
+	rows, err := sess.Query(ctx, "SELECT plugin FROM {config_plugins} WHERE name = ?", "version")
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]bool, len(rows))
+	for _, row := range rows {
+		out[macroText(row["plugin"])] = true
+	}
+	return out, nil
+}
+
+func (r *Runner) runQuery(ctx context.Context, sess *session, q *Query, p Params) (rows []Row, err error) {
+	timeout := sess.site.MeasureTimeout
+	if q.Timeout > 0 {
+		timeout = q.Timeout
+	}
+	if timeout <= 0 {
+		timeout = DefaultMeasureTimeout
+	}
+	qctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	defer func() {
+		if rec := recover(); rec != nil {
+			err = fmt.Errorf("query %s panicked: %v", q.Name, rec)
+		}
+	}()
+	if q.Compute != nil {
+		rows, err = q.Compute(qctx, sess, p)
+	} else {
+		var args []any
+		if q.Args != nil {
+			args = q.Args(p)
+		}
+		rows, err = sess.Query(qctx, q.SQLFor(sess.site.Dialect), args...)
+	}
+	if err != nil && qctx.Err() == context.DeadlineExceeded && ctx.Err() == nil {
+		err = fmt.Errorf("timed out after %s: %w", timeout, err)
+	}
+	return rows, err
+}
+
+// session is one read-only connection used for a burst. When the connection breaks, the next
+// query opens a new one, so a dropped connection fails only the queries that were using it.
+type session struct {
+	site *Site
+	conn *sql.Conn
+}
+
+// Query runs Moodle-style SQL on the session and returns its rows with lower-case column names.
+func (s *session) Query(ctx context.Context, query string, args ...any) ([]Row, error) {
+	text, flat, err := s.site.Dialect.Expand(query, s.site.Prefix, args)
+	if err != nil {
+		return nil, err
+	}
+	conn, err := s.connection(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := conn.QueryContext(ctx, text, flat...)
+	if err != nil {
+		s.dropIfBroken(ctx, err)
+		return nil, err
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		return nil, err
+	}
+	for i := range cols {
+		cols[i] = strings.ToLower(cols[i])
+	}
+	var out []Row
+	dest := make([]sql.NullString, len(cols))
+	ptrs := make([]any, len(cols))
+	for i := range dest {
+		ptrs[i] = &dest[i]
+	}
+	for rows.Next() {
+		if err := rows.Scan(ptrs...); err != nil {
+			return nil, err
+		}
+		row := make(Row, len(cols))
+		for i, c := range cols {
+			if dest[i].Valid {
+				row[c] = dest[i].String
+			} else {
+				row[c] = nil
+			}
+		}
+		out = append(out, row)
+	}
+	if err := rows.Err(); err != nil {
+		s.dropIfBroken(ctx, err)
+		return nil, err
+	}
+	return out, nil
+}
+
+func (s *session) connection(ctx context.Context) (*sql.Conn, error) {
+	if s.conn != nil {
+		return s.conn, nil
+	}
+	conn, err := s.site.DB.Conn(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("connect: %w", err)
+	}
+	for _, stmt := range sessionSetup(s.site.Dialect, s.site.StatementTimeout) {
+		if _, err := conn.ExecContext(ctx, stmt.sql); err != nil && !stmt.optional {
+			discard(conn)
+			return nil, fmt.Errorf("prepare session (%s): %w", stmt.sql, err)
+		}
+	}
+	s.conn = conn
+	return conn, nil
+}
+
+// dropIfBroken forgets a connection that can no longer be used (the server went away or the
+// query was cancelled mid-flight), so the next query reconnects.
+func (s *session) dropIfBroken(ctx context.Context, err error) {
+	if s.conn == nil {
+		return
+	}
+	if errors.Is(err, driver.ErrBadConn) || ctx.Err() != nil || s.conn.PingContext(context.Background()) != nil {
+		discard(s.conn)
+		s.conn = nil
+	}
+}
+
+func (s *session) close() {
+	if s.conn == nil {
+		return
+	}
+	if s.site.Dialect == SQLite {
+		// An in-memory SQLite database lives only as long as its connections: give the
+		// connection back writable instead of closing it.
+		_, _ = s.conn.ExecContext(context.Background(), "PRAGMA query_only = OFF")
+		_ = s.conn.Close()
+	} else {
+		discard(s.conn)
+	}
+	s.conn = nil
+}
+
+// discard closes a connection without returning it to the pool, so no read-only or
+// time-limited session is reused by other code sharing the pool.
+func discard(c *sql.Conn) {
+	_ = c.Raw(func(any) error { return driver.ErrBadConn })
+	_ = c.Close()
+}
+
+type setupStmt struct {
+	sql      string
+	optional bool
+}
+
+// sessionSetup returns the statements that make a session read-only and time-limited.
+func sessionSetup(d Dialect, limit time.Duration) []setupStmt {
+	var out []setupStmt
+	switch d {
+	case MySQL:
+		out = append(out, setupStmt{sql: "SET SESSION TRANSACTION READ ONLY"})
+		if limit > 0 {
+			// MariaDB understands max_statement_time (seconds), MySQL MAX_EXECUTION_TIME (ms);
+			// each engine refuses the other's variable, so both are optional.
+			out = append(out,
+				setupStmt{sql: fmt.Sprintf("SET SESSION max_statement_time = %.3f", limit.Seconds()), optional: true},
+				setupStmt{sql: fmt.Sprintf("SET SESSION MAX_EXECUTION_TIME = %d", limit.Milliseconds()), optional: true})
+		}
+	case Postgres:
+		out = append(out, setupStmt{sql: "SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY"})
+		if limit > 0 {
+			out = append(out, setupStmt{sql: fmt.Sprintf("SET statement_timeout = %d", limit.Milliseconds())})
+		}
+	case SQLite:
+		out = append(out, setupStmt{sql: "PRAGMA query_only = ON"})
+	}
+	return out
+}

@@ -1,0 +1,147 @@
+package measures
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Zabbix limits on the length of stored values.
+const (
+	// MaxTextBytes is the longest TEXT value Zabbix stores, in bytes.
+	MaxTextBytes = 65535
+	// MaxCharRunes is the longest CHAR value Zabbix stores, in characters.
+	MaxCharRunes = 255
+	// floatDecimals is how many decimals a float value keeps.
+	floatDecimals = 6
+)
+
+// Value is one value ready to send: an item key, its text form and the time it describes.
+type Value struct {
+	Key   string
+	Value string
+	Clock time.Time
+	// Discovery marks low-level discovery JSON for a discovery rule.
+	Discovery bool
+}
+
+// FormatValue turns a database or Go value into the text Zabbix expects for type t. SQL NULL
+// is 0 for numbers (SUM over no rows) and empty text for strings. A negative or non-finite
+// number for an unsigned item is an error, as Zabbix would refuse it.
+func FormatValue(t ValueType, v any) (string, error) {
+	if !t.Numeric() {
+		s := ""
+		switch x := v.(type) {
+		case nil:
+		case string:
+			s = x
+		case []byte:
+			s = string(x)
+		case time.Time:
+			s = x.UTC().Format(time.RFC3339)
+		default:
+			s = fmt.Sprint(x)
+		}
+		return clipText(t, s), nil
+	}
+	f, err := toFloat(v)
+	if err != nil {
+		return "", err
+	}
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return "", fmt.Errorf("value %v is not a finite number", f)
+	}
+	if t == Unsigned {
+		r := math.Round(f)
+		if r < 0 {
+			return "", fmt.Errorf("value %v is negative, but the item is unsigned", f)
+		}
+		if r >= 1<<63 {
+			return "", fmt.Errorf("value %v is too large", f)
+		}
+		return strconv.FormatInt(int64(r), 10), nil
+	}
+	scale := math.Pow(10, floatDecimals)
+	r := math.Round(f*scale) / scale
+	if r == 0 {
+		r = 0 // no "-0"
+	}
+	return strconv.FormatFloat(r, 'f', -1, 64), nil
+}
+
+func toFloat(v any) (float64, error) {
+	switch x := v.(type) {
+	case nil:
+		return 0, nil
+	case int64:
+		return float64(x), nil
+	case int:
+		return float64(x), nil
+	case int32:
+		return float64(x), nil
+	case uint64:
+		return float64(x), nil
+	case float64:
+		return x, nil
+	case float32:
+		return float64(x), nil
+	case bool:
+		if x {
+			return 1, nil
+		}
+		return 0, nil
+	case []byte:
+		return parseNumber(string(x))
+	case string:
+		return parseNumber(x)
+	case time.Time:
+		return float64(x.Unix()), nil
+	}
+	return 0, fmt.Errorf("value %v (%T) is not a number", v, v)
+}
+
+func parseNumber(s string) (float64, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return 0, nil
+	}
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+		return float64(n), nil
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		return 0, fmt.Errorf("value %q is not a number", s)
+	}
+	return f, nil
+}
+
+// clipText makes s valid UTF-8 and cuts it to Zabbix's limit for t, at a character boundary.
+func clipText(t ValueType, s string) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	if t == Char {
+		if utf8.RuneCountInString(s) > MaxCharRunes {
+			rs := []rune(s)
+			s = string(rs[:MaxCharRunes])
+		}
+		return s
+	}
+	if len(s) > MaxTextBytes {
+		cut := MaxTextBytes
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		s = s[:cut]
+	}
+	return s
+}
+
+// zeroValue is what a discovered entity without a row reports.
+func zeroValue(t ValueType) string {
+	if t.Numeric() {
+		return "0"
+	}
+	return ""
+}
