@@ -1,0 +1,829 @@
+package sender
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Spool defaults used for zero SpoolOptions fields.
+const (
+	// DefaultSpoolMaxBytes bounds the pending data of one spool.
+	DefaultSpoolMaxBytes = 256 << 20
+	// DefaultSpoolMaxAge bounds the age of pending values.
+	DefaultSpoolMaxAge = 7 * 24 * time.Hour
+	// DefaultSegmentBytes is the size after which a new segment file starts.
+	DefaultSegmentBytes = 4 << 20
+	// DefaultReplayBatch is the number of values handed to send at once.
+	DefaultReplayBatch = 1000
+)
+
+const (
+	recordHeaderSize = 8        // uint32 LE payload length, uint32 LE CRC-32C
+	maxRecordPayload = 64 << 20 // larger lengths can only be corruption
+	maxRecordItems   = 5000     // Append splits larger slices
+	segmentSuffix    = ".seg"
+	checkpointName   = "checkpoint"
+	lockName         = "lock"
+)
+
+var crcTable = crc32.MakeTable(crc32.Castagnoli)
+
+// SpoolOptions configure a Spool. Zero values select the defaults.
+type SpoolOptions struct {
+	// MaxBytes bounds the pending records (0: DefaultSpoolMaxBytes, <0: no
+	// bound). The oldest records are dropped, and counted, beyond it.
+	MaxBytes int64
+	// MaxAge drops records whose newest value is older than this (0:
+	// DefaultSpoolMaxAge, <0: no bound).
+	MaxAge time.Duration
+	// SegmentBytes is the segment size after which appends go to a new file
+	// (0: DefaultSegmentBytes).
+	SegmentBytes int64
+	// ReplayBatch is the number of values handed to send per call during
+	// Replay (0: DefaultReplayBatch); whole records are never split.
+	ReplayBatch int
+	// Logger receives warnings about dropped and corrupt records; nil
+	// discards them (they are still counted).
+	Logger *slog.Logger
+	// Now replaces time.Now, for tests.
+	Now func() time.Time
+}
+
+// Spool is a durable, bounded, on-disk queue of values that could not be
+// delivered, for one destination. Its directory holds segment files named
+// by a sequence number ("00000000000000000001.seg") that are only ever
+// appended to; each record is a little-endian uint32 payload length, the
+// CRC-32C (Castagnoli) of the payload, and the payload, a JSON array of
+// Item. A "checkpoint" file, replaced atomically (write, fsync, rename,
+// fsync of the directory), tells how far Replay got. Fully consumed
+// segments are deleted. A "lock" file keeps a second process out.
+//
+// Append syncs the data (and, when it creates a segment, the directory)
+// before returning, so a value whose Append returned nil survives a crash.
+// A record torn by a crash is detected by its length and checksum when the
+// spool is opened: the tail of the last segment is cut off there, and the
+// loss is logged and counted. A Spool is safe for concurrent use.
+type Spool struct {
+	dir  string
+	opts SpoolOptions
+	log  *slog.Logger
+	now  func() time.Time
+
+	replayMu sync.Mutex // one Replay at a time
+	mu       sync.Mutex // everything below
+	lock     *os.File
+	recs     []recRef // pending records, oldest first
+	skip     int      // values of recs[0] already consumed
+	pendSize int64    // bytes of pending records
+	active   *os.File
+	actSeq   int64 // sequence of the active (or last) segment
+	actSize  int64
+	closed   bool
+
+	unreportedDropped int
+	unreportedCorrupt int
+	stats             SpoolStats
+}
+
+// recRef locates one pending record.
+type recRef struct {
+	seg    int64
+	off    int64
+	size   int64 // header and payload
+	items  int
+	oldest int64
+	newest int64
+}
+
+// SpoolStats are cumulative counters since the spool was opened.
+type SpoolStats struct {
+	// Appended is the number of values appended.
+	Appended int
+	// Replayed is the number of values consumed by Replay.
+	Replayed int
+	// Dropped is the number of values dropped by MaxBytes or MaxAge, or lost
+	// in unreadable records.
+	Dropped int
+	// Corrupt is the number of torn or corrupt regions skipped.
+	Corrupt int
+}
+
+// Depth describes what is pending in a spool.
+type Depth struct {
+	// Records and Items count pending records and values.
+	Records, Items int
+	// Bytes is the on-disk size of the pending records.
+	Bytes int64
+	// OldestClock is the oldest value's clock (Unix seconds), 0 when empty.
+	OldestClock int64
+}
+
+// ReplayStats report one Replay call.
+type ReplayStats struct {
+	// Batches is the number of send calls.
+	Batches int
+	// Records and Items count what was consumed: delivered, or answered by
+	// the server with an error (never resent).
+	Records, Items int
+	// SendErrors counts send calls that returned an answered-but-failed
+	// error (such as *PartialError); LastSendError is the last of them.
+	SendErrors    int
+	LastSendError error
+	// Dropped counts values dropped by the bounds or lost in unreadable
+	// records since the previous Replay (including while opening).
+	Dropped int
+	// Corrupt counts torn or corrupt regions found since the previous
+	// Replay (including while opening).
+	Corrupt int
+	// Pending is what is left.
+	Pending Depth
+}
+
+// checkpoint is the durable replay position: everything before (Segment,
+// Offset) is consumed, and Skip values of the record at that position.
+type checkpoint struct {
+	Segment int64 `json:"segment"`
+	Offset  int64 `json:"offset"`
+	Skip    int   `json:"skip"`
+}
+
+// OpenSpool opens (creating it if needed, mode 0700) the spool in dir. Use
+// one directory per destination.
+func OpenSpool(dir string, opts SpoolOptions) (*Spool, error) {
+	if opts.MaxBytes == 0 {
+		opts.MaxBytes = DefaultSpoolMaxBytes
+	}
+	if opts.MaxAge == 0 {
+		opts.MaxAge = DefaultSpoolMaxAge
+	}
+	if opts.SegmentBytes <= 0 {
+		opts.SegmentBytes = DefaultSegmentBytes
+	}
+	if opts.ReplayBatch <= 0 {
+		opts.ReplayBatch = DefaultReplayBatch
+	}
+	s := &Spool{dir: dir, opts: opts, log: opts.Logger, now: opts.Now}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("spool %s: %w", dir, err)
+	}
+	lf, err := os.OpenFile(filepath.Join(dir, lockName), os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("spool %s: %w", dir, err)
+	}
+	if err := lockFile(lf); err != nil {
+		lf.Close()
+		return nil, err
+	}
+	s.lock = lf
+	if err := s.load(); err != nil {
+		lf.Close()
+		if s.active != nil {
+			s.active.Close()
+		}
+		return nil, fmt.Errorf("spool %s: %w", dir, err)
+	}
+	s.mu.Lock()
+	s.enforceLocked()
+	s.mu.Unlock()
+	return s, nil
+}
+
+// load reads the checkpoint and scans the segments.
+func (s *Spool) load() error {
+	cp := checkpoint{}
+	data, err := os.ReadFile(filepath.Join(s.dir, checkpointName))
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+	case err != nil:
+		return err
+	default:
+		if err := json.Unmarshal(data, &cp); err != nil || cp.Segment < 0 || cp.Offset < 0 || cp.Skip < 0 {
+			// Replaying from the start can only duplicate values, which the
+			// server ignores for stamped values; losing them would be worse.
+			s.log.Warn("spool: unreadable checkpoint, replaying from the oldest segment", "dir", s.dir, "err", err)
+			cp = checkpoint{}
+		}
+	}
+	_ = os.Remove(filepath.Join(s.dir, checkpointName+".tmp"))
+	seqs, err := s.segments()
+	if err != nil {
+		return err
+	}
+	s.actSeq = cp.Segment
+	var live []int64
+	for _, seq := range seqs {
+		if seq < cp.Segment {
+			if err := os.Remove(s.segPath(seq)); err != nil && !errors.Is(err, os.ErrNotExist) {
+				return err
+			}
+			continue
+		}
+		live = append(live, seq)
+	}
+	for i, seq := range live {
+		last := i == len(live)-1
+		start := int64(0)
+		if seq == cp.Segment {
+			start = cp.Offset
+		}
+		size, err := s.scanSegment(seq, start, last)
+		if err != nil {
+			return err
+		}
+		s.actSeq = seq
+		s.actSize = size
+	}
+	if len(s.recs) > 0 && s.recs[0].seg == cp.Segment && s.recs[0].off == cp.Offset && cp.Skip > 0 {
+		if cp.Skip >= s.recs[0].items {
+			s.popLocked()
+		} else {
+			s.skip = cp.Skip
+		}
+	}
+	if len(live) > 0 && s.actSize < s.opts.SegmentBytes {
+		f, err := os.OpenFile(s.segPath(s.actSeq), os.O_WRONLY|os.O_APPEND, 0o600)
+		if err != nil {
+			return err
+		}
+		s.active = f
+	}
+	return nil
+}
+
+// segments lists segment sequence numbers in ascending order.
+func (s *Spool) segments() ([]int64, error) {
+	entries, err := os.ReadDir(s.dir)
+	if err != nil {
+		return nil, err
+	}
+	var seqs []int64
+	for _, e := range entries {
+		name := e.Name()
+		if !strings.HasSuffix(name, segmentSuffix) || !e.Type().IsRegular() {
+			continue
+		}
+		seq, err := strconv.ParseInt(strings.TrimSuffix(name, segmentSuffix), 10, 64)
+		if err != nil || seq <= 0 {
+			continue
+		}
+		seqs = append(seqs, seq)
+	}
+	slices.Sort(seqs)
+	return seqs, nil
+}
+
+func (s *Spool) segPath(seq int64) string {
+	return filepath.Join(s.dir, fmt.Sprintf("%020d%s", seq, segmentSuffix))
+}
+
+// scanSegment indexes the records of one segment from start and returns
+// the size of the segment's valid part. A bad record in the last segment
+// truncates it there; elsewhere the rest of the segment is skipped.
+func (s *Spool) scanSegment(seq, start int64, last bool) (int64, error) {
+	path := s.segPath(seq)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return 0, err
+	}
+	if start > int64(len(data)) {
+		s.log.Warn("spool: checkpoint beyond the end of its segment", "segment", path, "offset", start, "size", len(data))
+		start = int64(len(data))
+	}
+	recs, good, scanErr := scanRecords(data[start:])
+	for _, r := range recs {
+		r.seg = seq
+		r.off += start
+		s.pushLocked(r)
+	}
+	end := start + int64(good)
+	if scanErr == nil {
+		return end, nil
+	}
+	s.stats.Corrupt++
+	s.unreportedCorrupt++
+	lost := int64(len(data)) - end
+	if !last {
+		s.log.Warn("spool: corrupt record, rest of segment skipped", "segment", path, "offset", end, "bytes_lost", lost, "err", scanErr)
+		return int64(len(data)), nil
+	}
+	s.log.Warn("spool: torn or corrupt tail cut off (a crash during an append?)", "segment", path, "offset", end, "bytes_lost", lost, "err", scanErr)
+	f, err := os.OpenFile(path, os.O_WRONLY, 0o600)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	if err := f.Truncate(end); err != nil {
+		return 0, fmt.Errorf("truncate torn segment: %w", err)
+	}
+	if err := f.Sync(); err != nil {
+		return 0, fmt.Errorf("truncate torn segment: %w", err)
+	}
+	return end, nil
+}
+
+// Errors found when decoding spool records.
+var (
+	errTornRecord    = errors.New("truncated record")
+	errRecordLength  = errors.New("impossible record length")
+	errRecordCRC     = errors.New("record checksum mismatch")
+	errRecordPayload = errors.New("record payload is not a JSON array of items")
+)
+
+// encodeRecord frames a JSON payload as a spool record.
+func encodeRecord(dst, payload []byte) []byte {
+	var hdr [recordHeaderSize]byte
+	binary.LittleEndian.PutUint32(hdr[0:], uint32(len(payload)))
+	binary.LittleEndian.PutUint32(hdr[4:], crc32.Checksum(payload, crcTable))
+	dst = append(dst, hdr[:]...)
+	return append(dst, payload...)
+}
+
+// decodeRecord decodes the record at the start of data and returns its
+// items and total size.
+func decodeRecord(data []byte) ([]Item, int, error) {
+	if len(data) < recordHeaderSize {
+		return nil, 0, errTornRecord
+	}
+	n := binary.LittleEndian.Uint32(data[0:])
+	sum := binary.LittleEndian.Uint32(data[4:])
+	if n == 0 || n > maxRecordPayload {
+		return nil, 0, fmt.Errorf("%w: %d", errRecordLength, n)
+	}
+	if uint64(len(data)-recordHeaderSize) < uint64(n) {
+		return nil, 0, errTornRecord
+	}
+	payload := data[recordHeaderSize : recordHeaderSize+int(n)]
+	if crc32.Checksum(payload, crcTable) != sum {
+		return nil, 0, errRecordCRC
+	}
+	var items []Item
+	if err := json.Unmarshal(payload, &items); err != nil || len(items) == 0 {
+		return nil, 0, errRecordPayload
+	}
+	return items, recordHeaderSize + int(n), nil
+}
+
+// scanRecords indexes the records in data; good is the length of the valid
+// prefix and err says why scanning stopped early.
+func scanRecords(data []byte) (recs []recRef, good int, err error) {
+	for good < len(data) {
+		items, n, err := decodeRecord(data[good:])
+		if err != nil {
+			return recs, good, err
+		}
+		r := recRef{off: int64(good), size: int64(n), items: len(items)}
+		r.oldest, r.newest = clockRange(items)
+		recs = append(recs, r)
+		good += n
+	}
+	return recs, good, nil
+}
+
+func clockRange(items []Item) (oldest, newest int64) {
+	for i, it := range items {
+		if i == 0 || it.Clock < oldest {
+			oldest = it.Clock
+		}
+		if it.Clock > newest {
+			newest = it.Clock
+		}
+	}
+	return oldest, newest
+}
+
+func (s *Spool) pushLocked(r recRef) {
+	s.recs = append(s.recs, r)
+	s.pendSize += r.size
+}
+
+func (s *Spool) popLocked() recRef {
+	r := s.recs[0]
+	s.recs = s.recs[1:]
+	s.pendSize -= r.size
+	s.skip = 0
+	return r
+}
+
+// Append stores items durably. Values without a clock are stamped with the
+// current time first, so that they keep their time when replayed later. On
+// a nil return the values are on disk.
+func (s *Spool) Append(items []Item) error {
+	if len(items) == 0 {
+		return nil
+	}
+	now := s.now()
+	stamped := make([]Item, len(items))
+	for i, it := range items {
+		if it.Clock == 0 {
+			it.Clock, it.NS = now.Unix(), int64(now.Nanosecond())
+		}
+		stamped[i] = it
+	}
+	var buf []byte
+	var refs []recRef
+	for start := 0; start < len(stamped); start += maxRecordItems {
+		chunk := stamped[start:min(start+maxRecordItems, len(stamped))]
+		payload, err := json.Marshal(chunk)
+		if err != nil {
+			return fmt.Errorf("spool %s: encode: %w", s.dir, err)
+		}
+		if len(payload) > maxRecordPayload {
+			return fmt.Errorf("spool %s: record of %d bytes is too large", s.dir, len(payload))
+		}
+		r := recRef{off: int64(len(buf)), size: int64(len(payload) + recordHeaderSize), items: len(chunk)}
+		r.oldest, r.newest = clockRange(chunk)
+		refs = append(refs, r)
+		buf = encodeRecord(buf, payload)
+	}
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return fmt.Errorf("spool %s: closed", s.dir)
+	}
+	if s.active == nil || s.actSize >= s.opts.SegmentBytes {
+		if err := s.rotateLocked(); err != nil {
+			return fmt.Errorf("spool %s: new segment: %w", s.dir, err)
+		}
+	}
+	if err := s.writeLocked(buf); err != nil {
+		return fmt.Errorf("spool %s: append: %w", s.dir, err)
+	}
+	for _, r := range refs {
+		r.seg = s.actSeq
+		r.off += s.actSize
+		s.pushLocked(r)
+	}
+	s.actSize += int64(len(buf))
+	s.stats.Appended += len(items)
+	s.enforceLocked()
+	return nil
+}
+
+// writeLocked appends buf to the active segment and syncs it. On failure it
+// cuts the segment back so that no partial record stays in front of later
+// appends; if even that fails, later appends go to a new segment.
+func (s *Spool) writeLocked(buf []byte) error {
+	_, err := s.active.Write(buf)
+	if err == nil {
+		err = s.active.Sync()
+	}
+	if err == nil {
+		return nil
+	}
+	if terr := s.active.Truncate(s.actSize); terr != nil || s.active.Sync() != nil {
+		s.active.Close()
+		s.active = nil
+	}
+	return err
+}
+
+// rotateLocked closes the active segment and creates the next one.
+func (s *Spool) rotateLocked() error {
+	if s.active != nil {
+		if err := s.active.Close(); err != nil {
+			return err
+		}
+		s.active = nil
+	}
+	seq := s.actSeq + 1
+	f, err := os.OpenFile(s.segPath(seq), os.O_CREATE|os.O_EXCL|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return err
+	}
+	if err := syncDir(s.dir); err != nil {
+		f.Close()
+		os.Remove(s.segPath(seq))
+		return err
+	}
+	s.active, s.actSeq, s.actSize = f, seq, 0
+	return nil
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
+
+// enforceLocked drops the oldest records beyond MaxBytes or MaxAge.
+func (s *Spool) enforceLocked() {
+	dropped, records := 0, 0
+	cutoff := int64(0)
+	if s.opts.MaxAge > 0 {
+		cutoff = s.now().Add(-s.opts.MaxAge).Unix()
+	}
+	for len(s.recs) > 0 {
+		over := s.opts.MaxBytes > 0 && s.pendSize > s.opts.MaxBytes
+		old := cutoff > 0 && s.recs[0].newest < cutoff
+		if !over && !old {
+			break
+		}
+		n := s.recs[0].items - s.skip
+		s.popLocked()
+		dropped += n
+		records++
+	}
+	if dropped == 0 {
+		return
+	}
+	s.stats.Dropped += dropped
+	s.unreportedDropped += dropped
+	s.log.Warn("spool: dropped oldest values beyond the spool bounds", "dir", s.dir, "values", dropped, "records", records,
+		"max_bytes", s.opts.MaxBytes, "max_age", s.opts.MaxAge)
+	if err := s.commitLocked(); err != nil {
+		s.log.Error("spool: cannot save checkpoint after dropping values", "dir", s.dir, "err", err)
+	}
+}
+
+// commitLocked saves the replay position and deletes consumed segments.
+func (s *Spool) commitLocked() error {
+	cp := checkpoint{Segment: s.actSeq, Offset: s.actSize}
+	if len(s.recs) > 0 {
+		cp = checkpoint{Segment: s.recs[0].seg, Offset: s.recs[0].off, Skip: s.skip}
+	}
+	data, _ := json.Marshal(cp)
+	if err := writeFileAtomic(s.dir, checkpointName, data); err != nil {
+		return err
+	}
+	seqs, err := s.segments()
+	if err != nil {
+		return err
+	}
+	for _, seq := range seqs {
+		drop := seq < cp.Segment
+		if seq == s.actSeq && len(s.recs) == 0 {
+			// Everything is consumed: retire the active segment too.
+			if s.active != nil {
+				s.active.Close()
+				s.active = nil
+			}
+			drop = true
+		}
+		if drop {
+			if err := os.Remove(s.segPath(seq)); err != nil && !errors.Is(err, os.ErrNotExist) {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// writeFileAtomic replaces dir/name with data: temp file, fsync, rename,
+// fsync of the directory.
+func writeFileAtomic(dir, name string, data []byte) error {
+	tmp := filepath.Join(dir, name+".tmp")
+	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, filepath.Join(dir, name)); err != nil {
+		return err
+	}
+	return syncDir(dir)
+}
+
+// Depth reports what is pending.
+func (s *Spool) Depth() Depth {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.depthLocked()
+}
+
+func (s *Spool) depthLocked() Depth {
+	d := Depth{Records: len(s.recs), Bytes: s.pendSize}
+	for i, r := range s.recs {
+		d.Items += r.items
+		if i == 0 || (r.oldest != 0 && r.oldest < d.OldestClock) {
+			d.OldestClock = r.oldest
+		}
+	}
+	d.Items -= s.skip
+	return d
+}
+
+// Stats returns cumulative counters since the spool was opened.
+func (s *Spool) Stats() SpoolStats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.stats
+}
+
+// Replay hands pending values to send, oldest first, in batches of about
+// SpoolOptions.ReplayBatch values, and consumes them as follows:
+//   - send returns nil, or an error that is not a *DeliveryError and not a
+//     context error (such as *PartialError or *RejectedError: the server
+//     answered): the batch is consumed and never resent;
+//   - send returns a *DeliveryError: the values it lists as undelivered,
+//     if they are the tail of the batch, stay pending (otherwise the whole
+//     batch does), Replay stops and returns that error;
+//   - send returns a context error: the batch stays pending and Replay stops.
+//
+// Progress is saved durably after every batch.
+func (s *Spool) Replay(ctx context.Context, send func(context.Context, []Item) error) (st ReplayStats, err error) {
+	s.replayMu.Lock()
+	defer s.replayMu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		st.Dropped += s.unreportedDropped
+		st.Corrupt += s.unreportedCorrupt
+		s.unreportedDropped, s.unreportedCorrupt = 0, 0
+		st.Pending = s.depthLocked()
+		s.mu.Unlock()
+	}()
+	s.mu.Lock()
+	s.enforceLocked()
+	s.mu.Unlock()
+	for {
+		if err := ctx.Err(); err != nil {
+			return st, err
+		}
+		batch, refs, firstSkip, err := s.nextBatch()
+		if err != nil {
+			return st, err
+		}
+		if len(refs) == 0 {
+			return st, nil
+		}
+		if len(batch) == 0 {
+			continue // unreadable records were dropped
+		}
+		sendErr := send(ctx, batch)
+		delivered := len(batch)
+		var de *DeliveryError
+		switch {
+		case sendErr == nil:
+		case errors.As(sendErr, &de):
+			delivered = len(batch) - len(de.Undelivered)
+			if delivered < 0 || !isTail(batch, de.Undelivered) {
+				delivered = 0
+			}
+		case errors.Is(sendErr, context.Canceled) || errors.Is(sendErr, context.DeadlineExceeded):
+			delivered = 0
+		default:
+			st.SendErrors++
+			st.LastSendError = sendErr
+		}
+		st.Batches++
+		records, err := s.consume(refs, firstSkip, delivered)
+		st.Records += records
+		st.Items += delivered
+		if err != nil {
+			return st, err
+		}
+		if delivered < len(batch) {
+			return st, sendErr
+		}
+	}
+}
+
+// isTail reports whether tail equals the end of all.
+func isTail(all, tail []Item) bool {
+	return len(tail) <= len(all) && slices.Equal(all[len(all)-len(tail):], tail)
+}
+
+// nextBatch reads whole records from the front until the batch holds about
+// ReplayBatch values. Unreadable records are dropped and counted.
+func (s *Spool) nextBatch() ([]Item, []recRef, int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil, nil, 0, fmt.Errorf("spool %s: closed", s.dir)
+	}
+	if len(s.recs) == 0 {
+		return nil, nil, 0, nil
+	}
+	firstSkip := s.skip
+	var batch []Item
+	var refs []recRef
+	files := map[int64]*os.File{}
+	defer func() {
+		for _, f := range files {
+			f.Close()
+		}
+	}()
+	for i := 0; i < len(s.recs) && (len(batch) == 0 || len(batch)+s.recs[i].items <= s.opts.ReplayBatch); i++ {
+		r := s.recs[i]
+		f := files[r.seg]
+		if f == nil {
+			var err error
+			if f, err = os.Open(s.segPath(r.seg)); err != nil {
+				return nil, nil, 0, fmt.Errorf("spool %s: %w", s.dir, err)
+			}
+			files[r.seg] = f
+		}
+		buf := make([]byte, r.size)
+		var items []Item
+		_, err := f.ReadAt(buf, r.off)
+		if err == nil {
+			items, _, err = decodeRecord(buf)
+		}
+		if err != nil {
+			if i > 0 {
+				break // hand over what was read; the bad record comes next
+			}
+			n := r.items - s.skip
+			s.popLocked()
+			s.stats.Corrupt++
+			s.stats.Dropped += n
+			s.unreportedCorrupt++
+			s.unreportedDropped += n
+			s.log.Warn("spool: unreadable record dropped", "dir", s.dir, "segment", r.seg, "offset", r.off, "values", n, "err", err)
+			if cerr := s.commitLocked(); cerr != nil {
+				return nil, nil, 0, fmt.Errorf("spool %s: %w", s.dir, cerr)
+			}
+			return nil, []recRef{r}, 0, nil
+		}
+		if i == 0 {
+			items = items[min(s.skip, len(items)):]
+		}
+		batch = append(batch, items...)
+		refs = append(refs, r)
+	}
+	return batch, refs, firstSkip, nil
+}
+
+// consume marks delivered values of the batch made of refs as consumed and
+// saves the position. Records dropped meanwhile are simply passed over.
+func (s *Spool) consume(refs []recRef, firstSkip, delivered int) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.stats.Replayed += delivered
+	left := delivered
+	records := 0
+	for i, r := range refs {
+		avail := r.items
+		if i == 0 {
+			avail -= firstSkip
+		}
+		present := len(s.recs) > 0 && s.recs[0].seg == r.seg && s.recs[0].off == r.off
+		if left >= avail {
+			left -= avail
+			if present {
+				s.popLocked()
+			}
+			records++
+			continue
+		}
+		if present && left > 0 {
+			s.skip += left
+		}
+		break
+	}
+	if delivered == 0 {
+		return records, nil
+	}
+	if err := s.commitLocked(); err != nil {
+		return records, fmt.Errorf("spool %s: save checkpoint: %w", s.dir, err)
+	}
+	return records, nil
+}
+
+// Close releases the spool's files. Pending values stay on disk.
+func (s *Spool) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil
+	}
+	s.closed = true
+	var errs []error
+	if s.active != nil {
+		errs = append(errs, s.active.Close())
+		s.active = nil
+	}
+	errs = append(errs, s.lock.Close())
+	return errors.Join(errs...)
+}
