@@ -65,7 +65,12 @@ func TestNoPersonalData(t *testing.T) {
 		b := runner.Run(ctx, site, fam, fixtureNow)
 		for _, v := range b.Values {
 			sent++
-			text := strings.ToLower(v.Key + " " + v.Value)
+			// Keys are checked by shape above (their only entities are categories, plugins and
+			// courses); here the values are searched for anything a person is known by.
+			text := strings.ToLower(v.Value)
+			if v.Discovery {
+				continue // checked through the macros above
+			}
 			if emailLike.MatchString(text) {
 				t.Errorf("%s: an e-mail address in %q", v.Key, v.Value)
 			}

@@ -1,0 +1,222 @@
+package catalogue_test
+
+import (
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/moodle-zabbix/moodle-zabbix/internal/fixture"
+)
+
+// Independent computations of the discovery rules of discovery/categories.go and
+// discovery/courses.go, and of their item prototypes.
+
+// underPath reports whether path equals top or lies below it.
+func underPath(path, top string) bool {
+	return path == top || strings.HasPrefix(path, top+"/")
+}
+
+// topCategoriesOf returns the top-level categories in sort order.
+func topCategoriesOf(x *X) []fixture.CourseCategory {
+	var tops []fixture.CourseCategory
+	for _, c := range x.M.CourseCategories {
+		if c.Parent == 0 {
+			tops = append(tops, c)
+		}
+	}
+	sort.SliceStable(tops, func(i, j int) bool {
+		if tops[i].SortOrder != tops[j].SortOrder {
+			return tops[i].SortOrder < tops[j].SortOrder
+		}
+		return tops[i].ID < tops[j].ID
+	})
+	return tops
+}
+
+// coursesUnderCategory returns the ids of the courses in the subtree of a top category.
+func coursesUnderCategory(x *X, top fixture.CourseCategory) map[int64]bool {
+	cats := map[int64]bool{}
+	for _, c := range x.M.CourseCategories {
+		if underPath(c.Path, top.Path) {
+			cats[c.ID] = true
+		}
+	}
+	out := map[int64]bool{}
+	for _, c := range x.M.Courses {
+		if cats[c.Category] {
+			out[c.ID] = true
+		}
+	}
+	return out
+}
+
+// selectedCourses returns the courses of interest in id order.
+func selectedCourses(x *X) []fixture.Course {
+	var out []fixture.Course
+	for _, c := range x.M.Courses {
+		if c.ID != fixture.SiteCourseID && (slices.Contains(x.P.Courses.IDs, c.ID) || c.IDNumber != "" && slices.Contains(x.P.Courses.IDNumbers, c.IDNumber)) {
+			out = append(out, c)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}
+
+// logEventsOf counts the window's log events of the courses and their distinct users.
+func logEventsOf(x *X, courses map[int64]bool) (events, users int) {
+	seen := map[int64]bool{}
+	for _, l := range x.M.Logs {
+		if courses[l.CourseID] && x.in(l.TimeCreated) {
+			events++
+			seen[l.UserID] = true
+		}
+	}
+	return events, len(seen)
+}
+
+// enrolledIn counts the distinct non-deleted users with an active enrolment at the window
+// end in one of the courses: enrolment and instance enabled, timestart < end and timeend
+// unset or after the end.
+func enrolledIn(x *X, courses map[int64]bool) int {
+	enrols := map[int64]bool{}
+	for _, e := range x.M.Enrols {
+		if courses[e.CourseID] && e.Status == 0 {
+			enrols[e.ID] = true
+		}
+	}
+	alive := map[int64]bool{}
+	for _, u := range x.M.Users {
+		alive[u.ID] = u.Deleted == 0
+	}
+	users := map[int64]bool{}
+	for _, ue := range x.M.UserEnrolments {
+		if enrols[ue.EnrolID] && ue.Status == 0 && alive[ue.UserID] && ue.TimeStart < x.To && (ue.TimeEnd == 0 || ue.TimeEnd > x.To) {
+			users[ue.UserID] = true
+		}
+	}
+	return len(users)
+}
+
+// perTopCategory evaluates f for every top category.
+func perTopCategory(x *X, f func(top fixture.CourseCategory) int64) PerEntity {
+	out := PerEntity{}
+	for _, t := range topCategoriesOf(x) {
+		out[strconv.FormatInt(t.ID, 10)] = f(t)
+	}
+	return out
+}
+
+// perSelectedCourse evaluates f for every course of interest.
+func perSelectedCourse(x *X, f func(c fixture.Course) int64) PerEntity {
+	out := PerEntity{}
+	for _, c := range selectedCourses(x) {
+		out[strconv.FormatInt(c.ID, 10)] = f(c)
+	}
+	return out
+}
+
+func init() {
+	expect("moodle.discovery.topcategories", func(x *X) any {
+		var out LLD
+		for _, t := range topCategoriesOf(x) {
+			out = append(out, map[string]string{"{#CATID}": strconv.FormatInt(t.ID, 10), "{#CATNAME}": t.Name})
+		}
+		return out
+	})
+	expect("moodle.topcategory.requests[{#CATID}]", func(x *X) any {
+		return perTopCategory(x, func(t fixture.CourseCategory) int64 {
+			n, _ := logEventsOf(x, coursesUnderCategory(x, t))
+			return int64(n)
+		})
+	})
+	expect("moodle.topcategory.distinctusers[{#CATID}]", func(x *X) any {
+		return perTopCategory(x, func(t fixture.CourseCategory) int64 {
+			_, n := logEventsOf(x, coursesUnderCategory(x, t))
+			return int64(n)
+		})
+	})
+	expect("moodle.topcategory.enrolled[{#CATID}]", func(x *X) any {
+		return perTopCategory(x, func(t fixture.CourseCategory) int64 {
+			return int64(enrolledIn(x, coursesUnderCategory(x, t)))
+		})
+	})
+	expect("moodle.topcategory.courses[{#CATID}]", func(x *X) any {
+		return perTopCategory(x, func(t fixture.CourseCategory) int64 {
+			return int64(len(coursesUnderCategory(x, t)))
+		})
+	})
+	expect("moodle.topcategory.storage[{#CATID}]", func(x *X) any {
+		return perTopCategory(x, func(t fixture.CourseCategory) int64 {
+			var top string
+			for _, c := range x.M.Contexts {
+				if c.ContextLevel == fixture.ContextCourseCat && c.InstanceID == t.ID {
+					top = c.Path
+				}
+			}
+			if top == "" {
+				return 0
+			}
+			ctxs := map[int64]bool{}
+			for _, c := range x.M.Contexts {
+				if underPath(c.Path, top) {
+					ctxs[c.ID] = true
+				}
+			}
+			var bytes int64
+			for _, f := range x.M.Files {
+				if ctxs[f.ContextID] && f.FileName != "." {
+					bytes += f.FileSize
+				}
+			}
+			return bytes
+		})
+	})
+
+	expect("moodle.discovery.courses", func(x *X) any {
+		var out LLD
+		for _, c := range selectedCourses(x) {
+			out = append(out, map[string]string{"{#COURSEID}": strconv.FormatInt(c.ID, 10), "{#COURSESHORTNAME}": c.ShortName})
+		}
+		return out
+	})
+	expect("moodle.course.requests[{#COURSEID}]", func(x *X) any {
+		return perSelectedCourse(x, func(c fixture.Course) int64 {
+			n, _ := logEventsOf(x, map[int64]bool{c.ID: true})
+			return int64(n)
+		})
+	})
+	expect("moodle.course.distinctusers[{#COURSEID}]", func(x *X) any {
+		return perSelectedCourse(x, func(c fixture.Course) int64 {
+			_, n := logEventsOf(x, map[int64]bool{c.ID: true})
+			return int64(n)
+		})
+	})
+	expect("moodle.course.enrolled[{#COURSEID}]", func(x *X) any {
+		return perSelectedCourse(x, func(c fixture.Course) int64 {
+			return int64(enrolledIn(x, map[int64]bool{c.ID: true}))
+		})
+	})
+	expect("moodle.course.completions[{#COURSEID}]", func(x *X) any {
+		return perSelectedCourse(x, func(c fixture.Course) int64 {
+			var n int64
+			for _, cc := range x.M.CourseCompletions {
+				if cc.Course == c.ID && cc.TimeCompleted > 0 && cc.TimeCompleted < x.To {
+					n++
+				}
+			}
+			return n
+		})
+	})
+	expect("moodle.course.modules[{#COURSEID}]", func(x *X) any {
+		return perSelectedCourse(x, func(c fixture.Course) int64 {
+			var n int64
+			for _, cm := range x.M.CourseModules {
+				if cm.Course == c.ID && cm.DeletionInProgress == 0 {
+					n++
+				}
+			}
+			return n
+		})
+	})
+}

@@ -1,0 +1,132 @@
+package discovery
+
+import "github.com/moodle-zabbix/moodle-zabbix/measures"
+
+// Top-level course categories and their item prototypes. Each prototype covers the whole
+// subtree of a top category: the category itself and every category below it.
+//
+// A category cc lies in the subtree of top category t when its path equals t's path
+// ("/<id>") or starts with t's path followed by a slash. The test is written with SUBSTR and
+// LENGTH, which MariaDB, PostgreSQL and SQLite share, instead of string concatenation,
+// which they spell differently. The same test on context paths finds the contexts below a
+// category's context.
+
+// categoriesUnder is true when category cc lies in the subtree of top category t.
+const categoriesUnder = `(cc.path = t.path OR (SUBSTR(cc.path, 1, LENGTH(t.path)) = t.path
+        AND SUBSTR(cc.path, LENGTH(t.path) + 1, 1) = '/'))`
+
+// topCategories is the discovery rule of the top-level course categories.
+var topCategories = &measures.Discovery{
+	Key:         "moodle.discovery.topcategories",
+	Name:        "Top-level course categories",
+	Description: "Discovers the course categories at the top of the category tree (parent 0), in their sort order.",
+	Family:      measures.Daily,
+	Query: &measures.Query{
+		Name: "topcategories.discovery",
+		SQL: `SELECT t.id AS catid, t.name AS catname
+  FROM {course_categories} t
+ WHERE t.parent = 0
+ ORDER BY t.sortorder, t.id`,
+		Cost: "Reads the few top-level rows of course_categories.",
+	},
+	Macros: []measures.LLDMacro{
+		{Macro: "{#CATID}", Column: "catid"},
+		{Macro: "{#CATNAME}", Column: "catname"},
+	},
+}
+
+// topCategoriesActivity counts the day's log events of the courses in each subtree.
+var topCategoriesActivity = &measures.Query{
+	Name: "topcategories.activity",
+	SQL: `SELECT t.id AS catid, COUNT(*) AS requests, COUNT(DISTINCT l.userid) AS distinctusers
+  FROM {course_categories} t
+  JOIN {course_categories} cc ON ` + categoriesUnder + `
+  JOIN {course} c ON c.category = cc.id
+  JOIN {logstore_standard_log} l ON l.courseid = c.id
+ WHERE t.parent = 0
+   AND l.timecreated >= ? AND l.timecreated < ?
+ GROUP BY t.id`,
+	Args: func(p measures.Params) []any { return []any{p.From(), p.To()} },
+	Cost: "Bounded by timecreated to one day of the log (indexes on timecreated and courseid); grouped by top category.",
+}
+
+// topCategoriesPopulation counts the courses of each subtree and their enrolled users.
+var topCategoriesPopulation = &measures.Query{
+	Name: "topcategories.population",
+	SQL: `SELECT t.id AS catid, COUNT(DISTINCT c.id) AS courses,
+       COUNT(DISTINCT CASE WHEN u.deleted = 0 THEN ue.userid END) AS enrolled
+  FROM {course_categories} t
+  JOIN {course_categories} cc ON ` + categoriesUnder + `
+  JOIN {course} c ON c.category = cc.id
+  LEFT JOIN {enrol} e ON e.courseid = c.id AND e.status = 0
+  LEFT JOIN {user_enrolments} ue ON ue.enrolid = e.id AND ue.status = 0
+        AND ue.timestart < ? AND (ue.timeend = 0 OR ue.timeend > ?)
+  LEFT JOIN {user} u ON u.id = ue.userid
+ WHERE t.parent = 0
+ GROUP BY t.id`,
+	Args: func(p measures.Params) []any { return []any{p.To(), p.To()} },
+	Cost: "One pass over courses, enrolment instances and user enrolments (indexes on courseid and enrolid); grouped by top category.",
+}
+
+// topCategoriesStorage sums the file sizes below each top category's context.
+var topCategoriesStorage = &measures.Query{
+	Name: "topcategories.storage",
+	SQL: `SELECT t.id AS catid, SUM(f.filesize) AS storage
+  FROM {course_categories} t
+  JOIN {context} tx ON tx.contextlevel = 40 AND tx.instanceid = t.id
+  JOIN {context} x ON (x.path = tx.path OR (SUBSTR(x.path, 1, LENGTH(tx.path)) = tx.path
+        AND SUBSTR(x.path, LENGTH(tx.path) + 1, 1) = '/'))
+  JOIN {files} f ON f.contextid = x.id
+ WHERE t.parent = 0 AND f.filename <> '.'
+ GROUP BY t.id`,
+	Cost: "One pass over the context table per top category, then the files of the matching contexts (index on contextid).",
+}
+
+func init() {
+	measures.MustRegister(
+		measures.Measure{
+			Key:         "moodle.topcategory.requests[{#CATID}]",
+			Name:        "Category {#CATNAME}: log events (day)",
+			Description: "Log events of the day (any origin) in the courses of the category and of every category below it.",
+			Family:      measures.Daily, Type: measures.Unsigned, Units: "events",
+			Query: topCategoriesActivity, Column: "requests", Discovery: topCategories,
+			Aggregate: measures.Sum, Domain: "courses",
+			Fixes: "The pro plugin derived the category with MySQL 8 or MariaDB regular expressions and interpolated paths into the SQL.",
+		},
+		measures.Measure{
+			Key:         "moodle.topcategory.distinctusers[{#CATID}]",
+			Name:        "Category {#CATNAME}: distinct users (day)",
+			Description: "Distinct users with at least one log event of the day in the courses of the category and of every category below it.",
+			Family:      measures.Daily, Type: measures.Unsigned, Units: "users",
+			Query: topCategoriesActivity, Column: "distinctusers", Discovery: topCategories,
+			Aggregate: measures.Sum, Domain: "courses",
+		},
+		measures.Measure{
+			Key:  "moodle.topcategory.enrolled[{#CATID}]",
+			Name: "Category {#CATNAME}: enrolled users",
+			Description: "Distinct non-deleted users with an active enrolment at the end of the day in a course of the category or of a category below it: " +
+				"enrolment and enrolment instance enabled, started before the end of the day and not ended.",
+			Family: measures.Daily, Type: measures.Unsigned, Units: "users",
+			Query: topCategoriesPopulation, Column: "enrolled", Discovery: topCategories,
+			Aggregate: measures.Sum, Domain: "courses",
+			Fixes: "The pro plugin ignored the enrolment start and end dates.",
+		},
+		measures.Measure{
+			Key:         "moodle.topcategory.courses[{#CATID}]",
+			Name:        "Category {#CATNAME}: courses",
+			Description: "Courses, visible or not, in the category and in every category below it.",
+			Family:      measures.Daily, Type: measures.Unsigned, Units: "courses",
+			Query: topCategoriesPopulation, Column: "courses", Discovery: topCategories,
+			Aggregate: measures.Sum, Domain: "courses",
+		},
+		measures.Measure{
+			Key:         "moodle.topcategory.storage[{#CATID}]",
+			Name:        "Category {#CATNAME}: file storage",
+			Description: "Bytes of the files (directory entries left out) stored in the context of the category and in every context below it (subcategories, courses, activities, blocks); a file referenced twice counts twice.",
+			Family:      measures.Daily, Type: measures.Unsigned, Units: "B",
+			Query: topCategoriesStorage, Column: "storage", Discovery: topCategories,
+			Aggregate: measures.Sum, Domain: "storage",
+			Fixes: "The pro plugin sent KiB and always 0 when top categories were configured.",
+		},
+	)
+}
