@@ -38,6 +38,8 @@ type Site struct {
 	// Dirroot and Dataroot are Moodle's code and data directories, when the site configures them.
 	Dirroot  string
 	Dataroot string
+	// Previous returns how the previous run of a family went (nil: unknown).
+	Previous func(Family) *RunRecord
 	// Disabled lists measure keys not to collect.
 	Disabled map[string]bool
 }
@@ -119,6 +121,9 @@ func (r *Runner) Run(ctx context.Context, site *Site, f Family, now time.Time) *
 	defer func() { b.Duration = time.Since(b.Started) }()
 	b.Window = WindowFor(f, now, site.Location)
 	p := Params{Window: b.Window, Now: now, Roles: site.Roles, Courses: site.Courses, Dirroot: site.Dirroot, Dataroot: site.Dataroot}
+	if site.Previous != nil {
+		p.Previous = site.Previous(f)
+	}
 	if isZeroRoles(p.Roles) {
 		p.Roles = DefaultRoles()
 	}
@@ -326,7 +331,7 @@ func prototypeValues(ms []*Measure, d *Discovery, entities, rows []Row, clock ti
 					return nil, fmt.Errorf("measure %s: %w", key, err)
 				}
 			}
-			out = append(out, Value{Key: key, Value: s, Clock: clock})
+			out = append(out, Value{Key: key, Value: s, Clock: clock, Prototype: true})
 		}
 	}
 	return out, nil

@@ -266,6 +266,32 @@ type Params struct {
 	// the few measures read from disk rather than the database.
 	Dirroot  string
 	Dataroot string
+	// Previous is how the previous run of this family for this site went, for the
+	// self-monitoring measures; nil when unknown (first run, or no state kept).
+	Previous *RunRecord
+}
+
+// RunRecord summarises one run of a family for a site: the product's own health, sent to
+// Zabbix by the self-monitoring measures on the family's next run.
+type RunRecord struct {
+	// Finished is when the run ended; LastSuccess when a run last computed and delivered every
+	// value (zero when never).
+	Finished    time.Time `json:"finished"`
+	LastSuccess time.Time `json:"last_success"`
+	// Duration is the run's length in seconds.
+	Duration float64 `json:"duration_seconds"`
+	// MeasuresFailed counts keys whose query failed.
+	MeasuresFailed int `json:"measures_failed"`
+	// Sent, Processed and Failed count the values handed to Zabbix and its answers; Spooled
+	// those kept on disk because Zabbix was unreachable.
+	Sent      int `json:"sent"`
+	Processed int `json:"processed"`
+	Failed    int `json:"failed"`
+	Spooled   int `json:"spooled"`
+	// SpoolDepth is the number of values waiting in the spool after the run; SpoolDropped the
+	// values the spool's bounds discarded during it.
+	SpoolDepth   int `json:"spool_depth"`
+	SpoolDropped int `json:"spool_dropped"`
 }
 
 // From returns the window's start as a Unix time, the form Moodle stores.

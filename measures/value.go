@@ -26,6 +26,9 @@ type Value struct {
 	Clock time.Time
 	// Discovery marks low-level discovery JSON for a discovery rule.
 	Discovery bool
+	// Prototype marks a value for an item created by low-level discovery, which Zabbix accepts
+	// only once its configuration cache knows the discovered item.
+	Prototype bool
 }
 
 // FormatValue turns a database or Go value into the text Zabbix expects for type t. SQL NULL
