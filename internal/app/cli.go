@@ -1,0 +1,175 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/moodle-zabbix/moodle-zabbix/catalogue"
+	"github.com/moodle-zabbix/moodle-zabbix/measures"
+)
+
+// Version is the program's version, set at build time with -ldflags "-X ...app.Version=v1.2.3".
+var Version = "dev"
+
+// Exit statuses, as zabbix_sender's.
+const (
+	ExitOK       = 0
+	ExitFailure  = 1 // could not run or deliver
+	ExitSomeFail = 2 // some values failed
+)
+
+// command is one subcommand.
+type command struct {
+	name    string
+	summary string
+	run     func(ctx context.Context, env *cliEnv, args []string) int
+}
+
+// cliEnv is what every subcommand gets.
+type cliEnv struct {
+	stdout, stderr io.Writer
+	logger         *slog.Logger
+}
+
+func commands() []command {
+	return []command{
+		{"run", "run one family once for the configured sites and send the values", cmdRun},
+		{"daemon", "run every family on its schedule for the configured sites", cmdDaemon},
+		{"templates", "write the Zabbix templates generated from the catalogue", cmdTemplates},
+		{"install", "import the templates and create the groups and hosts through the Zabbix API", cmdInstall},
+		{"check", "check the database, the trapper and the Zabbix host end to end", cmdCheck},
+		{"measures", "list the catalogue grouped by family", cmdMeasures},
+		{"demo", "run the whole flow on a built-in synthetic Moodle, with nothing installed", cmdDemo},
+		{"version", "print the version", cmdVersion},
+	}
+}
+
+// Main runs the command line args and returns the exit status.
+func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	env := &cliEnv{stdout: stdout, stderr: stderr,
+		logger: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: logLevel()}))}
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		usage(stderr)
+		if len(args) == 0 {
+			return ExitFailure
+		}
+		return ExitOK
+	}
+	for _, c := range commands() {
+		if c.name == args[0] {
+			return c.run(ctx, env, args[1:])
+		}
+	}
+	fmt.Fprintf(stderr, "moodle-zabbix: unknown command %q\n", args[0])
+	usage(stderr)
+	return ExitFailure
+}
+
+func logLevel() slog.Level {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(os.Getenv("MOODLE_ZABBIX_LOG"))); err != nil {
+		return slog.LevelInfo
+	}
+	return l
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "usage: moodle-zabbix <command> [flags]")
+	fmt.Fprintln(w, "\ncommands:")
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintln(w, "\n'moodle-zabbix <command> -h' shows a command's flags.")
+}
+
+// newFlags returns a flag set that reports errors on stderr instead of exiting.
+func newFlags(env *cliEnv, name string) *flag.FlagSet {
+	fs := flag.NewFlagSet("moodle-zabbix "+name, flag.ContinueOnError)
+	fs.SetOutput(env.stderr)
+	return fs
+}
+
+// parse parses flags; it returns an exit status and false when the command must stop.
+func parse(fs *flag.FlagSet, args []string) (int, bool) {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return ExitOK, false
+		}
+		return ExitFailure, false
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(fs.Output(), "%s: unexpected argument %q\n", fs.Name(), fs.Arg(0))
+		return ExitFailure, false
+	}
+	return 0, true
+}
+
+func cmdVersion(_ context.Context, env *cliEnv, args []string) int {
+	fs := newFlags(env, "version")
+	if code, ok := parse(fs, args); !ok {
+		return code
+	}
+	v := Version
+	if bi, ok := debug.ReadBuildInfo(); ok && v == "dev" && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		v = bi.Main.Version
+	}
+	fmt.Fprintf(env.stdout, "moodle-zabbix %s\n", v)
+	return ExitOK
+}
+
+func cmdDemo(ctx context.Context, env *cliEnv, args []string) int {
+	fs := newFlags(env, "demo")
+	family := fs.String("family", "", "run only this family (instant, hourly, daily, weekly, monthly)")
+	tz := fs.String("timezone", "UTC", "the demo site's time zone")
+	if code, ok := parse(fs, args); !ok {
+		return code
+	}
+	opts := DemoOptions{Registry: catalogue.Registry(), Logger: env.logger}
+	loc, err := time.LoadLocation(*tz)
+	if err != nil {
+		fmt.Fprintf(env.stderr, "moodle-zabbix demo: --timezone %q: %v\n", *tz, err)
+		return ExitFailure
+	}
+	opts.Location = loc
+	if *family != "" {
+		f, err := measures.ParseFamily(*family)
+		if err != nil {
+			fmt.Fprintf(env.stderr, "moodle-zabbix demo: --family: %v\n", err)
+			return ExitFailure
+		}
+		opts.Families = []measures.Family{f}
+	}
+	if err := Demo(ctx, env.stdout, opts); err != nil {
+		fmt.Fprintf(env.stderr, "moodle-zabbix demo: %v\n", err)
+		return ExitSomeFail
+	}
+	return ExitOK
+}
+
+func cmdMeasures(_ context.Context, env *cliEnv, args []string) int {
+	fs := newFlags(env, "measures")
+	markdown := fs.Bool("markdown", false, "print docs/measures.md instead of the plain list")
+	if code, ok := parse(fs, args); !ok {
+		return code
+	}
+	reg := catalogue.Registry()
+	if *markdown {
+		fmt.Fprint(env.stdout, MeasuresMarkdown(reg))
+		return ExitOK
+	}
+	fmt.Fprint(env.stdout, MeasuresList(reg))
+	return ExitOK
+}
+
+// lines joins lines with newlines, ending with one.
+func lines(ls []string) string {
+	return strings.Join(ls, "\n") + "\n"
+}

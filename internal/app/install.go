@@ -1,0 +1,206 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/moodle-zabbix/moodle-zabbix/catalogue"
+	"github.com/moodle-zabbix/moodle-zabbix/internal/config"
+	"github.com/moodle-zabbix/moodle-zabbix/internal/provision"
+	"github.com/moodle-zabbix/moodle-zabbix/internal/zabbixapi"
+	"github.com/moodle-zabbix/moodle-zabbix/measures"
+	"github.com/moodle-zabbix/moodle-zabbix/sender"
+	"github.com/moodle-zabbix/moodle-zabbix/templates"
+)
+
+// DefaultSiteGroup is the host group of Moodle site hosts when a site names none.
+const DefaultSiteGroup = "Moodle sites"
+
+// FleetHostGroup holds the fleet hosts, apart from the sites they aggregate.
+const FleetHostGroup = "Moodle fleets"
+
+// newAPI builds a Zabbix API client from the configuration, or nil when none is configured.
+func newAPI(cfg *config.Config) (*zabbixapi.Client, error) {
+	a := cfg.Zabbix.API
+	if a == nil || a.URL == "" {
+		return nil, nil
+	}
+	c, err := zabbixapi.New(a.URL, zabbixapi.Options{
+		Token: a.Token.Reveal(), Username: a.Username, Password: a.Password.Reveal(), InsecureSkipVerify: a.InsecureSkipVerify,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("zabbix.api: %w", err)
+	}
+	return c, nil
+}
+
+// exportVersion picks the template export format a server imports best.
+func exportVersion(v zabbixapi.Version) string {
+	switch {
+	case v.AtLeast(7, 0):
+		return "7.0"
+	case v.AtLeast(6, 4):
+		return "6.4"
+	case v.AtLeast(6, 2):
+		return "6.2"
+	}
+	return "6.0"
+}
+
+// InstallPlan builds what install provisions: every template in the server's format, the
+// host groups, one host per site linked to the Moodle templates (plus the site's extra
+// templates) with its macros, and one host per fleet linked to the fleet template.
+func InstallPlan(cfg *config.Config, reg *measures.Registry, zabbixVersion string) (provision.Plan, error) {
+	fleetGroup := DefaultSiteGroup
+	if len(cfg.Fleets) > 0 {
+		fleetGroup = cfg.Fleets[0].Group
+	}
+	exp, err := templates.Build(reg, templates.Options{ZabbixVersion: zabbixVersion, FleetGroup: fleetGroup})
+	if err != nil {
+		return provision.Plan{}, err
+	}
+	yaml, err := exp.YAML()
+	if err != nil {
+		return provision.Plan{}, err
+	}
+	plan := provision.Plan{TemplateYAML: yaml}
+	groups := map[string]bool{}
+	var siteTemplates []string
+	for _, n := range reg.Templates() {
+		siteTemplates = append(siteTemplates, n)
+	}
+	for _, s := range cfg.Sites {
+		gs := s.Groups
+		if len(gs) == 0 {
+			gs = []string{DefaultSiteGroup}
+		}
+		for _, g := range gs {
+			groups[g] = true
+		}
+		tpls := append(append([]string(nil), siteTemplates...), s.Templates...)
+		plan.Hosts = append(plan.Hosts, provision.HostSpec{
+			Host: s.Host, VisibleName: s.Host, Groups: gs, Templates: tpls, Macros: s.Macros,
+			Description: "Moodle site " + s.Name + ", measured by moodle-zabbix.",
+		})
+	}
+	for _, f := range cfg.Fleets {
+		groups[f.Group] = true
+		groups[FleetHostGroup] = true
+		name := f.Name
+		if name == "" {
+			name = f.Host
+		}
+		plan.Hosts = append(plan.Hosts, provision.HostSpec{
+			Host: f.Host, VisibleName: name, Groups: []string{FleetHostGroup}, Templates: []string{templates.FleetTemplate},
+			Macros:      map[string]string{templates.FleetGroupMacro: f.Group},
+			Description: "Moodle fleet: aggregates the Moodle sites of host group " + f.Group + ".",
+		})
+	}
+	for g := range groups {
+		plan.HostGroups = append(plan.HostGroups, g)
+	}
+	sort.Strings(plan.HostGroups)
+	return plan, nil
+}
+
+func cmdInstall(ctx context.Context, env *cliEnv, args []string) int {
+	fs := newFlags(env, "install")
+	cfgPath := fs.String("config", configFlag("install", env), "configuration file (or $MOODLE_ZABBIX_CONFIG)")
+	dryRun := fs.Bool("dry-run", false, "show what would change (configuration.importcompare) without changing anything")
+	if code, ok := parse(fs, args); !ok {
+		return code
+	}
+	cfg, err := config.Load(*cfgPath)
+	if err != nil {
+		fmt.Fprintf(env.stderr, "moodle-zabbix install: %v\n", err)
+		return ExitFailure
+	}
+	api, err := newAPI(cfg)
+	if err != nil || api == nil {
+		if err == nil {
+			err = fmt.Errorf("%s: zabbix.api.url is not set", *cfgPath)
+		}
+		fmt.Fprintf(env.stderr, "moodle-zabbix install: %v\n", err)
+		return ExitFailure
+	}
+	v, err := api.Version(ctx)
+	if err != nil {
+		fmt.Fprintf(env.stderr, "moodle-zabbix install: %v\n", err)
+		return ExitFailure
+	}
+	plan, err := InstallPlan(cfg, catalogue.Registry(), exportVersion(v))
+	if err != nil {
+		fmt.Fprintf(env.stderr, "moodle-zabbix install: %v\n", err)
+		return ExitFailure
+	}
+	rep, err := provision.Install(ctx, api, plan, provision.Options{DryRun: *dryRun, Logger: env.logger})
+	for _, l := range rep.Lines() {
+		fmt.Fprintln(env.stdout, l)
+	}
+	_ = api.Logout(context.WithoutCancel(ctx))
+	if err != nil {
+		fmt.Fprintf(env.stderr, "moodle-zabbix install: %v\n", err)
+		return ExitFailure
+	}
+	if !rep.Changed() {
+		fmt.Fprintln(env.stdout, "nothing to change")
+	}
+	return ExitOK
+}
+
+func cmdCheck(ctx context.Context, env *cliEnv, args []string) int {
+	fs := newFlags(env, "check")
+	cfgPath := fs.String("config", configFlag("check", env), "configuration file (or $MOODLE_ZABBIX_CONFIG)")
+	siteName := fs.String("site", "", "check only this site (default: every site)")
+	if code, ok := parse(fs, args); !ok {
+		return code
+	}
+	cfg, err := config.Load(*cfgPath)
+	if err != nil {
+		fmt.Fprintf(env.stderr, "moodle-zabbix check: %v\n", err)
+		return ExitFailure
+	}
+	fmt.Fprintf(env.stdout, "ok   config: %s\n", *cfgPath)
+	api, err := newAPI(cfg)
+	if err != nil {
+		fmt.Fprintf(env.stderr, "moodle-zabbix check: %v\n", err)
+		return ExitFailure
+	}
+	if api != nil {
+		defer api.Logout(context.WithoutCancel(ctx))
+	}
+	snd, err := newSender(cfg)
+	if err != nil {
+		fmt.Fprintf(env.stderr, "moodle-zabbix check: %v\n", err)
+		return ExitFailure
+	}
+	client, ok := snd.(*sender.Client)
+	if !ok {
+		fmt.Fprintln(env.stdout, "skip trapper: zabbix.output writes a zabbix_sender file; check it with zabbix_sender itself")
+	}
+	for i := range cfg.Sites {
+		sc := &cfg.Sites[i]
+		if *siteName != "" && sc.Name != *siteName {
+			continue
+		}
+		s, err := openSite(sc)
+		if err != nil {
+			fmt.Fprintf(env.stdout, "FAIL site %s: %v\n", sc.Name, err)
+			return ExitFailure
+		}
+		fmt.Fprintf(env.stdout, "== site %s (Zabbix host %s)\n", sc.Name, sc.Host)
+		in := provision.CheckInput{DB: s.db, Dialect: s.site.Dialect, Prefix: sc.Prefix, Host: sc.Host, Sender: client, Now: time.Now}
+		if api != nil {
+			in.API = api
+		}
+		err = provision.Check(ctx, in, env.stdout)
+		s.db.Close()
+		if err != nil {
+			fmt.Fprintf(env.stderr, "moodle-zabbix check: site %s: %v\n", sc.Name, err)
+			return ExitFailure
+		}
+	}
+	return ExitOK
+}

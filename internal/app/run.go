@@ -1,0 +1,190 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"sort"
+	"text/tabwriter"
+	"time"
+
+	"github.com/moodle-zabbix/moodle-zabbix/catalogue"
+	"github.com/moodle-zabbix/moodle-zabbix/internal/config"
+	"github.com/moodle-zabbix/moodle-zabbix/measures"
+	"github.com/moodle-zabbix/moodle-zabbix/scheduler"
+)
+
+// DefaultConfigPath is where the configuration is read from when --config is not given.
+const DefaultConfigPath = "/etc/moodle-zabbix/config.yaml"
+
+func configFlag(fsName string, env *cliEnv) string {
+	if p := os.Getenv("MOODLE_ZABBIX_CONFIG"); p != "" {
+		return p
+	}
+	return DefaultConfigPath
+}
+
+func loadRuntime(env *cliEnv, path string) (*Runtime, int) {
+	cfg, err := config.Load(path)
+	if err != nil {
+		fmt.Fprintf(env.stderr, "moodle-zabbix: %v\n", err)
+		return nil, ExitFailure
+	}
+	rt, err := NewRuntime(cfg, catalogue.Registry(), env.logger)
+	if err != nil {
+		fmt.Fprintf(env.stderr, "moodle-zabbix: %s: %v\n", path, err)
+		return nil, ExitFailure
+	}
+	return rt, ExitOK
+}
+
+func cmdRun(ctx context.Context, env *cliEnv, args []string) int {
+	fs := newFlags(env, "run")
+	cfgPath := fs.String("config", configFlag("run", env), "configuration file (or $MOODLE_ZABBIX_CONFIG)")
+	family := fs.String("family", "", "family to run: instant, hourly, daily, weekly or monthly (required)")
+	siteName := fs.String("site", "", "run only this site (default: every site)")
+	dryRun := fs.Bool("dry-run", false, "compute and print the values without sending them")
+	verbose := fs.Bool("v", false, "print every value sent")
+	at := fs.String("at", "", "run as if it were this time (RFC 3339), to catch up a missed period")
+	if code, ok := parse(fs, args); !ok {
+		return code
+	}
+	if *family == "" {
+		fmt.Fprintln(env.stderr, "moodle-zabbix run: --family is required (instant, hourly, daily, weekly or monthly)")
+		return ExitFailure
+	}
+	f, err := measures.ParseFamily(*family)
+	if err != nil {
+		fmt.Fprintf(env.stderr, "moodle-zabbix run: --family: %v\n", err)
+		return ExitFailure
+	}
+	now := time.Now()
+	if *at != "" {
+		if now, err = time.Parse(time.RFC3339, *at); err != nil {
+			fmt.Fprintf(env.stderr, "moodle-zabbix run: --at %q: %v\n", *at, err)
+			return ExitFailure
+		}
+	}
+	rt, code := loadRuntime(env, *cfgPath)
+	if rt == nil {
+		return code
+	}
+	defer rt.Close()
+	sites := rt.Sites()
+	if *siteName != "" {
+		if _, ok := rt.cfg.Site(*siteName); !ok {
+			fmt.Fprintf(env.stderr, "moodle-zabbix run: --site %q: %v in %s (have %v)\n", *siteName, errNoSite, *cfgPath, sites)
+			return ExitFailure
+		}
+		sites = []string{*siteName}
+	}
+	exit := ExitOK
+	for _, name := range sites {
+		o := rt.RunFamily(ctx, name, f, now, *dryRun)
+		printOutcome(env.stdout, o, *dryRun, *verbose || *dryRun)
+		exit = worse(exit, o.ExitCode())
+	}
+	return exit
+}
+
+// worse returns the more serious of two exit statuses (1 beats 2 beats 0).
+func worse(a, b int) int {
+	rank := map[int]int{ExitOK: 0, ExitSomeFail: 1, ExitFailure: 2}
+	if rank[b] > rank[a] {
+		return b
+	}
+	return a
+}
+
+func printOutcome(w io.Writer, o Outcome, dryRun, values bool) {
+	b := o.Burst
+	fmt.Fprintf(w, "%s %s %s..%s: %d values, %d measures failed, %d skipped",
+		o.Site, o.Family, b.Window.From.Format(time.RFC3339), b.Window.To.Format(time.RFC3339),
+		len(b.Values), b.FailedKeys(), len(b.Skipped))
+	if dryRun {
+		fmt.Fprintln(w, " (dry run: nothing sent)")
+	} else {
+		fmt.Fprintf(w, "; %s\n", o.Delivery)
+	}
+	for _, f := range b.Failures {
+		fmt.Fprintf(w, "  measure failed: %v\n", f)
+	}
+	for _, k := range o.Delivery.FailedKeys {
+		fmt.Fprintf(w, "  refused by Zabbix: %s\n", k)
+	}
+	if o.Err != nil {
+		fmt.Fprintf(w, "  delivery: %v\n", o.Err)
+	}
+	if values {
+		vals := append([]measures.Value(nil), b.Values...)
+		sort.SliceStable(vals, func(i, j int) bool { return vals[i].Key < vals[j].Key })
+		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		for _, v := range vals {
+			fmt.Fprintf(tw, "  %s\t%s\t%d\n", v.Key, shorten(v.Value, 80), v.Clock.Unix())
+		}
+		tw.Flush()
+	}
+}
+
+func cmdDaemon(ctx context.Context, env *cliEnv, args []string) int {
+	fs := newFlags(env, "daemon")
+	cfgPath := fs.String("config", configFlag("daemon", env), "configuration file (or $MOODLE_ZABBIX_CONFIG)")
+	if code, ok := parse(fs, args); !ok {
+		return code
+	}
+	rt, code := loadRuntime(env, *cfgPath)
+	if rt == nil {
+		return code
+	}
+	defer rt.Close()
+	if err := RunDaemon(ctx, rt, env.logger); err != nil {
+		fmt.Fprintf(env.stderr, "moodle-zabbix daemon: %v\n", err)
+		return ExitFailure
+	}
+	return ExitOK
+}
+
+// RunDaemon schedules every family of every site on its cron specification in the site's time
+// zone and runs until ctx is cancelled. Runs of the same entry never overlap; a site that keeps
+// failing is retried on later ticks with backoff, and never holds up the other sites.
+func RunDaemon(ctx context.Context, rt *Runtime, log *slog.Logger) error {
+	s := scheduler.New(scheduler.Options{Logger: rt.log})
+	for _, sr := range rt.sites {
+		for _, f := range measures.Families {
+			name := sr.cfg.Name + "/" + f.String()
+			siteName, fam := sr.cfg.Name, f
+			spec := rt.cfg.Schedule(f.String())
+			err := s.AddWithBackoff(name, spec, sr.cfg.Location(), scheduler.Backoff{After: 2}, func(ctx context.Context, fired time.Time) error {
+				o := rt.RunFamily(ctx, siteName, fam, fired, false)
+				lvl := "family run"
+				args := []any{"site", siteName, "family", fam.String(), "values", len(o.Burst.Values), "delivery", o.Delivery.String()}
+				if o.ExitCode() == ExitOK {
+					log.Info(lvl, args...)
+					return nil
+				}
+				log.Warn(lvl, append(args, "measures_failed", o.Burst.FailedKeys(), "err", o.Err)...)
+				if o.Err != nil {
+					return o.Err
+				}
+				if o.Burst.FailedKeys() > 0 && len(o.Burst.Values) == 0 {
+					return o.Burst.Err() // the database is unreachable: back off
+				}
+				return nil
+			})
+			if err != nil {
+				return fmt.Errorf("schedule %s (%q): %w", name, spec, err)
+			}
+		}
+	}
+	for _, e := range s.Entries() {
+		log.Info("scheduled", "entry", e.Name, "spec", e.Spec, "next", e.Next.Format(time.RFC3339))
+	}
+	if err := s.Start(ctx); err != nil {
+		return err
+	}
+	<-ctx.Done()
+	<-s.Stop().Done()
+	return nil
+}

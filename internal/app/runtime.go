@@ -1,0 +1,380 @@
+package app
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/moodle-zabbix/moodle-zabbix/internal/config"
+	"github.com/moodle-zabbix/moodle-zabbix/measures"
+	"github.com/moodle-zabbix/moodle-zabbix/sender"
+
+	_ "github.com/go-sql-driver/mysql" // MySQL and MariaDB
+	_ "github.com/jackc/pgx/v5/stdlib" // PostgreSQL
+	_ "modernc.org/sqlite"             // SQLite (demo and tests)
+)
+
+// Runtime is what a run or the daemon needs, built from the configuration: one database pool
+// per site, the sender, the spool and the self-monitoring state.
+type Runtime struct {
+	cfg      *config.Config
+	registry *measures.Registry
+	log      *slog.Logger
+	sites    []*siteRuntime
+	client   sender.Sender
+	spoolDir string
+	stateDir string
+	// LLDWait and LLDRetry tune the retries of values for freshly discovered items.
+	LLDWait, LLDRetry time.Duration
+
+	mu    sync.Mutex // serialises deliveries, so one spool sees one writer at a time
+	spool *sender.Spool
+}
+
+// siteRuntime is one configured site with its open database.
+type siteRuntime struct {
+	cfg   *config.Site
+	db    *sql.DB
+	site  *measures.Site
+	state *stateFile
+}
+
+// NewRuntime opens every configured site's database pool (without connecting yet) and the
+// sender. Nothing secret appears in its errors.
+func NewRuntime(cfg *config.Config, reg *measures.Registry, log *slog.Logger) (*Runtime, error) {
+	rt := &Runtime{cfg: cfg, registry: reg, log: log}
+	var err error
+	if rt.client, err = newSender(cfg); err != nil {
+		return nil, err
+	}
+	if cfg.Zabbix.SenderFile() == "" {
+		rt.spoolDir = filepath.Join(cfg.Zabbix.Spool.Dir, destinationName(cfg.Zabbix.Servers))
+	}
+	rt.stateDir = filepath.Join(filepath.Dir(filepath.Clean(cfg.Zabbix.Spool.Dir)), "state")
+	for i := range cfg.Sites {
+		sc := &cfg.Sites[i]
+		s, err := openSite(sc)
+		if err != nil {
+			rt.Close()
+			return nil, err
+		}
+		s.state = &stateFile{path: filepath.Join(rt.stateDir, safeFileName(sc.Name)+".json")}
+		s.site.Previous = s.state.previous
+		rt.sites = append(rt.sites, s)
+	}
+	return rt, nil
+}
+
+// Close releases the databases and the spool.
+func (rt *Runtime) Close() {
+	for _, s := range rt.sites {
+		s.db.Close()
+	}
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
+	if rt.spool != nil {
+		rt.spool.Close()
+		rt.spool = nil
+	}
+}
+
+func openSite(sc *config.Site) (*siteRuntime, error) {
+	d, err := measures.ParseDialect(sc.Driver)
+	if err != nil {
+		return nil, fmt.Errorf("site %s: %w", sc.Name, err)
+	}
+	db, err := sql.Open(d.DriverName(), sc.DSN.Reveal())
+	if err != nil {
+		return nil, fmt.Errorf("site %s: open the %s database (dsn from %s): %s", sc.Name, d, sc.DSN.Ref(), redact(err, sc.DSN.Reveal()))
+	}
+	db.SetMaxOpenConns(2)
+	db.SetConnMaxIdleTime(5 * time.Minute)
+	ids, idnumbers := sc.CourseIDs()
+	disabled := map[string]bool{}
+	for _, k := range sc.DisabledMeasures {
+		disabled[k] = true
+	}
+	site := &measures.Site{
+		Name: sc.Name, Host: sc.Host, DB: db, Dialect: d, Prefix: sc.Prefix, Location: sc.Location(),
+		Roles: measures.RoleMap{
+			Students: measures.RoleSet(sc.Roles.Students),
+			Teachers: measures.RoleSet(sc.Roles.Teachers),
+			Staff:    measures.RoleSet(sc.Roles.Staff),
+		},
+		Courses:          measures.CourseSelection{IDs: ids, IDNumbers: idnumbers},
+		MeasureTimeout:   sc.MeasureTimeout,
+		StatementTimeout: sc.StatementTimeout,
+		Dataroot:         sc.Dataroot,
+		Dirroot:          sc.Dirroot,
+		Disabled:         disabled,
+	}
+	return &siteRuntime{cfg: sc, db: db, site: site}, nil
+}
+
+// redact removes secret strings from an error's text.
+func redact(err error, secrets ...string) string {
+	msg := err.Error()
+	for _, s := range secrets {
+		if len(s) >= 3 {
+			msg = strings.ReplaceAll(msg, s, "[redacted]")
+		}
+	}
+	return msg
+}
+
+func newSender(cfg *config.Config) (sender.Sender, error) {
+	if path := cfg.Zabbix.SenderFile(); path != "" {
+		return &fileSender{path: path}, nil
+	}
+	opts := sender.Options{
+		Servers: cfg.Zabbix.Servers, Timeout: cfg.Zabbix.Timeout, BatchSize: cfg.Zabbix.BatchSize,
+		Compress: cfg.Zabbix.Compress,
+	}
+	if t := cfg.Zabbix.TLS; t != nil {
+		tc, err := sender.TLSConfig(sender.TLSOptions{CAFile: t.CAFile, CertFile: t.CertFile, KeyFile: t.KeyFile,
+			ServerName: t.ServerName, ServerCertIssuer: t.ServerCertIssuer, ServerCertSubject: t.ServerCertSubject})
+		if err != nil {
+			return nil, fmt.Errorf("zabbix.tls: %w", err)
+		}
+		opts.TLS = tc
+	}
+	c, err := sender.NewClient(opts)
+	if err != nil {
+		return nil, fmt.Errorf("zabbix.servers: %w", err)
+	}
+	return c, nil
+}
+
+// destinationName names a spool directory after the servers it holds values for.
+func destinationName(servers []string) string {
+	h := sha256.Sum256([]byte(strings.Join(servers, ",")))
+	return safeFileName(servers[0]) + "-" + hex.EncodeToString(h[:4])
+}
+
+func safeFileName(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.' {
+			return r
+		}
+		return '_'
+	}, s)
+}
+
+// spoolWait bounds how long a run waits for another process that holds the spool.
+const spoolWait = 2 * time.Minute
+
+// spoolingSender returns the sender with the spool opened (once per runtime). Another process
+// holding the spool is waited for, within spoolWait.
+func (rt *Runtime) spoolingSender(ctx context.Context) (Sender, error) {
+	if rt.spoolDir == "" {
+		return PlainSender{S: rt.client}, nil
+	}
+	if rt.spool == nil {
+		if err := os.MkdirAll(rt.spoolDir, 0o700); err != nil {
+			return nil, fmt.Errorf("spool %s: %w", rt.spoolDir, err)
+		}
+		deadline := time.Now().Add(spoolWait)
+		for {
+			sp, err := sender.OpenSpool(rt.spoolDir, sender.SpoolOptions{
+				MaxBytes: rt.cfg.Zabbix.Spool.MaxBytes, MaxAge: rt.cfg.Zabbix.Spool.MaxAge, Logger: rt.log})
+			if err == nil {
+				rt.spool = sp
+				break
+			}
+			if time.Now().After(deadline) || ctx.Err() != nil {
+				return nil, fmt.Errorf("spool %s: %w", rt.spoolDir, err)
+			}
+			select {
+			case <-ctx.Done():
+			case <-time.After(500 * time.Millisecond):
+			}
+		}
+	}
+	return &sender.SpoolingSender{Sender: rt.client, Spool: rt.spool}, nil
+}
+
+// Outcome is what one run of a family for a site produced.
+type Outcome struct {
+	Site     string
+	Family   measures.Family
+	Burst    *measures.Burst
+	Delivery Delivery
+	Err      error // the run could not deliver (values may be spooled)
+}
+
+// ExitCode maps the outcome to the command's exit status.
+func (o Outcome) ExitCode() int {
+	switch {
+	case o.Err != nil:
+		return ExitFailure
+	case o.Delivery.Failed > 0 || o.Burst.FailedKeys() > 0:
+		return ExitSomeFail
+	}
+	return ExitOK
+}
+
+// Sites returns the configured site names in order.
+func (rt *Runtime) Sites() []string {
+	out := make([]string, len(rt.sites))
+	for i, s := range rt.sites {
+		out[i] = s.cfg.Name
+	}
+	return out
+}
+
+// RunFamily runs family f for one site at now and delivers the values (unless dryRun), then
+// records the outcome for self-monitoring.
+func (rt *Runtime) RunFamily(ctx context.Context, siteName string, f measures.Family, now time.Time, dryRun bool) Outcome {
+	var s *siteRuntime
+	for _, x := range rt.sites {
+		if x.cfg.Name == siteName {
+			s = x
+		}
+	}
+	out := Outcome{Site: siteName, Family: f}
+	if s == nil {
+		out.Err = fmt.Errorf("no site named %q in the configuration", siteName)
+		out.Burst = &measures.Burst{}
+		return out
+	}
+	started := time.Now()
+	runner := &measures.Runner{Registry: rt.registry, Logger: rt.log}
+	out.Burst = runner.Run(ctx, s.site, f, now)
+	if dryRun {
+		return out
+	}
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
+	snd, err := rt.spoolingSender(ctx)
+	if err != nil {
+		out.Err = err
+		return out
+	}
+	d := &Deliverer{Sender: snd, LLDWait: rt.LLDWait, LLDRetry: rt.LLDRetry, Logger: rt.log}
+	out.Delivery = d.Deliver(ctx, s.cfg.Host, out.Burst)
+	out.Err = out.Delivery.Err
+	rec := measures.RunRecord{
+		Finished: time.Now(), Duration: time.Since(started).Seconds(),
+		MeasuresFailed: out.Burst.FailedKeys(), Sent: out.Delivery.Sent, Processed: out.Delivery.Processed,
+		Failed: out.Delivery.Failed, Spooled: out.Delivery.Spooled, SpoolDropped: out.Delivery.Dropped,
+	}
+	if rt.spool != nil {
+		rec.SpoolDepth = rt.spool.Depth().Items
+	}
+	if out.ExitCode() == ExitOK {
+		rec.LastSuccess = rec.Finished
+	}
+	if err := s.state.record(f, rec); err != nil {
+		rt.log.Warn("cannot record the run for self-monitoring", "site", siteName, "err", err)
+	}
+	return out
+}
+
+// stateFile keeps, per site, the last run record of each family (0600, in a 0700 directory).
+type stateFile struct {
+	path string
+	mu   sync.Mutex
+}
+
+type stateData struct {
+	Families map[string]measures.RunRecord `json:"families"`
+}
+
+func (sf *stateFile) load() stateData {
+	var st stateData
+	data, err := os.ReadFile(sf.path)
+	if err == nil {
+		_ = json.Unmarshal(data, &st)
+	}
+	if st.Families == nil {
+		st.Families = map[string]measures.RunRecord{}
+	}
+	return st
+}
+
+func (sf *stateFile) previous(f measures.Family) *measures.RunRecord {
+	sf.mu.Lock()
+	defer sf.mu.Unlock()
+	st := sf.load()
+	r, ok := st.Families[f.String()]
+	if !ok {
+		return nil
+	}
+	return &r
+}
+
+func (sf *stateFile) record(f measures.Family, rec measures.RunRecord) error {
+	sf.mu.Lock()
+	defer sf.mu.Unlock()
+	st := sf.load()
+	if rec.LastSuccess.IsZero() {
+		rec.LastSuccess = st.Families[f.String()].LastSuccess
+	}
+	st.Families[f.String()] = rec
+	data, err := json.MarshalIndent(st, "", "  ")
+	if err != nil {
+		return err
+	}
+	dir := filepath.Dir(sf.path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("state %s: %w", dir, err)
+	}
+	tmp, err := os.CreateTemp(dir, ".state-*")
+	if err != nil {
+		return fmt.Errorf("state %s: %w", dir, err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), sf.path)
+}
+
+// fileSender writes values to a zabbix_sender input file instead of the network, for the PSK
+// path: `zabbix_sender -c zabbix_agentd.conf -T -N -i FILE` then sends them (Go's TLS has no
+// PSK). "-" writes to standard output for a pipe.
+type fileSender struct {
+	path string
+	mu   sync.Mutex
+}
+
+// Send appends items to the file and counts them as processed.
+func (fs *fileSender) Send(_ context.Context, items []sender.Item) (sender.Result, error) {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	var w io.Writer = os.Stdout
+	if fs.path != "-" {
+		f, err := os.OpenFile(fs.path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+		if err != nil {
+			return sender.Result{}, fmt.Errorf("sender file: %w", err)
+		}
+		defer f.Close()
+		w = f
+	}
+	if err := sender.WriteSenderInput(w, items); err != nil {
+		return sender.Result{}, fmt.Errorf("sender file %s: %w", fs.path, err)
+	}
+	return sender.Result{Processed: len(items), Total: len(items)}, nil
+}
+
+// errNoSite is returned when --site names no configured site.
+var errNoSite = errors.New("no such site")
