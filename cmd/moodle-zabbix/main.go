@@ -22,6 +22,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	_ "time/tzdata" // site time zones load even where the system has no zoneinfo
 
 	"github.com/moodle-zabbix/moodle-zabbix/internal/app"
 )

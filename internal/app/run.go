@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -29,6 +30,10 @@ func configFlag(fsName string, env *cliEnv) string {
 func loadRuntime(env *cliEnv, path string) (*Runtime, int) {
 	cfg, err := config.Load(path)
 	if err != nil {
+		fmt.Fprintf(env.stderr, "moodle-zabbix: %v\n", err)
+		return nil, ExitFailure
+	}
+	if err := checkDisabled(cfg, catalogue.Registry()); err != nil {
 		fmt.Fprintf(env.stderr, "moodle-zabbix: %v\n", err)
 		return nil, ExitFailure
 	}
@@ -187,4 +192,25 @@ func RunDaemon(ctx context.Context, rt *Runtime, log *slog.Logger) error {
 	<-ctx.Done()
 	<-s.Stop().Done()
 	return nil
+}
+
+// checkDisabled refuses disabled_measures entries that name no measure or discovery rule, so a
+// typo does not silently keep a measure running.
+func checkDisabled(cfg *config.Config, reg *measures.Registry) error {
+	known := map[string]bool{}
+	for _, m := range reg.Measures() {
+		known[m.Key] = true
+	}
+	for _, d := range reg.Discoveries() {
+		known[d.Key] = true
+	}
+	var errs []error
+	for i, s := range cfg.Sites {
+		for _, k := range s.DisabledMeasures {
+			if !known[k] {
+				errs = append(errs, fmt.Errorf("%s: sites[%d].disabled_measures: %q is not a measure key (see 'moodle-zabbix measures')", cfg.File(), i, k))
+			}
+		}
+	}
+	return errors.Join(errs...)
 }
