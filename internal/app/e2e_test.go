@@ -1,0 +1,455 @@
+package app
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"log/slog"
+	"math"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-sql-driver/mysql"
+
+	"github.com/moodle-zabbix/moodle-zabbix/catalogue"
+	"github.com/moodle-zabbix/moodle-zabbix/internal/config"
+	"github.com/moodle-zabbix/moodle-zabbix/internal/fixture"
+	"github.com/moodle-zabbix/moodle-zabbix/internal/zabbixapi"
+	"github.com/moodle-zabbix/moodle-zabbix/internal/ztest"
+	"github.com/moodle-zabbix/moodle-zabbix/measures"
+	"github.com/moodle-zabbix/moodle-zabbix/sender"
+	"github.com/moodle-zabbix/moodle-zabbix/templates"
+)
+
+// tempDSN creates an empty database on the test server of dialect and returns a DSN for it;
+// the database is dropped when the test ends.
+func tempDSN(t *testing.T, dialect string) string {
+	t.Helper()
+	name := strings.ReplaceAll(ztest.UniqueName("mz_e2e"), "-", "_")
+	switch dialect {
+	case "mysql":
+		admin := ztest.Require(t, "MZ_MYSQL_DSN")["MZ_MYSQL_DSN"]
+		cfg, err := mysql.ParseDSN(admin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.DBName = ""
+		db, err := sql.Open("mysql", cfg.FormatDSN())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.Exec("CREATE DATABASE " + name + " CHARACTER SET utf8mb4"); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _, _ = db.Exec("DROP DATABASE IF EXISTS " + name); db.Close() })
+		cfg.DBName = name
+		return cfg.FormatDSN()
+	default:
+		admin := ztest.Require(t, "MZ_PG_DSN")["MZ_PG_DSN"]
+		db, err := sql.Open("pgx", admin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.Exec("CREATE DATABASE " + name); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _, _ = db.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)"); db.Close() })
+		u, err := url.Parse(admin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		u.Path = "/" + name
+		return u.String()
+	}
+}
+
+func loadSite(t *testing.T, dialect, dsn string, seed int64, now time.Time) *sql.DB {
+	t.Helper()
+	driver := map[string]string{"mysql": "mysql", "postgres": "pgx"}[dialect]
+	db, err := sql.Open(driver, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if err := fixture.Generate(seed, fixture.Tiny, now).Load(context.Background(), db, dialect, "mdl_"); err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
+
+// TestEndToEndZabbix is the whole product against a real Zabbix 6.0: two Moodle sites (MariaDB
+// and PostgreSQL) in one fleet group, install (twice: the second changes nothing), every family
+// run and sent, every value read back from Zabbix's history and compared, the fleet's
+// calculated items checked against the two sites, and a trigger fired by stopping cron.
+func TestEndToEndZabbix(t *testing.T) {
+	env := ztest.Zabbix(t)
+	ctx := context.Background()
+	now := time.Now()
+	myDSN, pgDSN := tempDSN(t, "mysql"), tempDSN(t, "postgres")
+	myDB := loadSite(t, "mysql", myDSN, 11, now)
+	loadSite(t, "postgres", pgDSN, 12, now)
+
+	group := ztest.UniqueName("Moodle e2e sites")
+	myHost, pgHost, fleetHost := ztest.UniqueName("moodle-e2e-my"), ztest.UniqueName("moodle-e2e-pg"), ztest.UniqueName("moodle-e2e-fleet")
+	dir := t.TempDir()
+	cfgPath := filepath.Join(dir, "config.yaml")
+	cfgText := fmt.Sprintf(`zabbix:
+  servers: ["%s"]
+  spool: {dir: %s}
+  api: {url: "%s", username: "%s", password: "env:MZ_ZABBIX_PASSWORD"}
+fleets:
+  - {name: "%s", host: "%s", group: "%s"}
+sites:
+  - {name: my, host: "%s", driver: mysql, dsn: "env:MZ_E2E_MY_DSN", timezone: Europe/Paris, groups: ["%s"], courses_of_interest: ["idnumber:PHYS101"]}
+  - {name: pg, host: "%s", driver: postgres, dsn: "env:MZ_E2E_PG_DSN", groups: ["%s"]}
+`, env.Server, filepath.Join(dir, "spool"), env.URL, os.Getenv("MZ_ZABBIX_USER"), fleetHost, fleetHost, group, myHost, group, pgHost, group)
+	if err := os.WriteFile(cfgPath, []byte(cfgText), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("MZ_E2E_MY_DSN", myDSN)
+	t.Setenv("MZ_E2E_PG_DSN", pgDSN)
+	t.Cleanup(func() {
+		deleteHosts(t, env.API, myHost, pgHost, fleetHost)
+		deleteGroups(t, env.API, group)
+	})
+
+	// install, twice: the second run changes nothing.
+	code, out, errs := runCLI(t, "install", "--config", cfgPath)
+	if code != ExitOK {
+		t.Fatalf("install: exit %d\n%s\n%s", code, out, errs)
+	}
+	code, out, errs = runCLI(t, "install", "--config", cfgPath)
+	if code != ExitOK || !strings.Contains(out, "nothing to change") {
+		t.Fatalf("second install changed something (exit %d):\n%s\n%s", code, out, errs)
+	}
+
+	// The trapper knows new hosts after a configuration cache reload.
+	client, err := sender.NewClient(sender.Options{Servers: []string{env.Server}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	env.ReloadConfigCache(t)
+	for _, h := range []string{myHost, pgHost} {
+		ztest.WaitFor(t, func() bool {
+			res, _ := client.Send(ctx, []sender.Item{{Host: h, Key: "moodle.general.instance", Value: "1", Clock: now.Unix() - 7200}})
+			return res.Processed == 1
+		}, 60*time.Second)
+	}
+
+	cfg, err := config.Load(cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rt, err := NewRuntime(cfg, catalogue.Registry(), testLogger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rt.Close()
+	rt.LLDRetry = time.Second
+	type sent struct {
+		host string
+		val  measures.Value
+	}
+	var all []sent
+	for _, f := range measures.Families {
+		for _, site := range []struct{ name, host string }{{"my", myHost}, {"pg", pgHost}} {
+			o := rt.RunFamily(ctx, site.name, f, now, false)
+			if o.ExitCode() != ExitOK || o.Delivery.Failed != 0 {
+				t.Fatalf("%s %s: exit %d, delivery %s, failures %v, err %v, refused %v",
+					site.name, f, o.ExitCode(), o.Delivery, o.Burst.Failures, o.Err, o.Delivery.FailedKeys)
+			}
+			t.Logf("%s %s: %d values, %s", site.name, f, len(o.Burst.Values), o.Delivery)
+			for _, v := range o.Burst.Values {
+				if !v.Discovery {
+					all = append(all, sent{site.host, v})
+				}
+			}
+		}
+	}
+
+	// Every value is in Zabbix's history with its clock.
+	for _, h := range []string{myHost, pgHost} {
+		var vals []measures.Value
+		for _, s := range all {
+			if s.host == h {
+				vals = append(vals, s.val)
+			}
+		}
+		checkHistory(t, env.API, h, vals)
+	}
+
+	checkFleet(t, env, fleetHost, myHost, pgHost)
+
+	// Stop cron on the MariaDB site: no task has run for two days. The next instant run must
+	// raise the cron problem.
+	for _, stmt := range []string{
+		"UPDATE mdl_task_log SET timestart = timestart - 172800, timeend = timeend - 172800",
+		"UPDATE mdl_task_scheduled SET lastruntime = lastruntime - 172800",
+		"UPDATE mdl_config_plugins SET value = CAST(value AS SIGNED) - 172800 WHERE plugin = 'tool_task' AND name = 'lastcronstart'",
+	} {
+		if _, err := myDB.Exec(stmt); err != nil {
+			t.Fatalf("%s: %v", stmt, err)
+		}
+	}
+	later := now.Add(2 * time.Minute)
+	if o := rt.RunFamily(ctx, "my", measures.Instant, later, false); o.ExitCode() != ExitOK {
+		t.Fatalf("instant run after stopping cron: %v %v", o.Delivery, o.Burst.Failures)
+	}
+	hosts, err := env.API.HostGet(ctx, myHost)
+	if err != nil || len(hosts) != 1 {
+		t.Fatalf("host.get %s: %v", myHost, err)
+	}
+	var problems []zabbixapi.Problem
+	ztest.WaitFor(t, func() bool {
+		problems, _ = env.API.ProblemGet(ctx, zabbixapi.ProblemQuery{HostIDs: []string{hosts[0].HostID}})
+		for _, p := range problems {
+			if strings.Contains(strings.ToLower(p.Name), "cron") {
+				return true
+			}
+		}
+		return false
+	}, 60*time.Second)
+	t.Logf("problems on %s: %+v", myHost, problems)
+}
+
+// checkHistory reads every sent value back from history.get and compares it.
+func checkHistory(t *testing.T, api *zabbixapi.Client, host string, vals []measures.Value) {
+	t.Helper()
+	ctx := context.Background()
+	hosts, err := api.HostGet(ctx, host)
+	if err != nil || len(hosts) != 1 {
+		t.Fatalf("host.get %s: %v (%d hosts)", host, err, len(hosts))
+	}
+	var items []zabbixapi.Item
+	ztest.WaitFor(t, func() bool {
+		items, err = api.ItemGet(ctx, zabbixapi.ItemQuery{HostIDs: []string{hosts[0].HostID}})
+		return err == nil && len(items) > 0
+	}, 30*time.Second)
+	byKey := map[string]zabbixapi.Item{}
+	for _, it := range items {
+		byKey[it.Key] = it
+	}
+	missing := map[string]measures.Value{}
+	for _, v := range vals {
+		if _, ok := byKey[v.Key]; !ok {
+			t.Errorf("%s: no item for sent key %s", host, v.Key)
+			continue
+		}
+		missing[v.Key] = v
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for len(missing) > 0 && time.Now().Before(deadline) {
+		for vt := zabbixapi.ValueFloat; vt <= zabbixapi.ValueText; vt++ {
+			var ids []string
+			idKey := map[string]string{}
+			minClock, maxClock := int64(math.MaxInt64), int64(0)
+			for k, v := range missing {
+				it := byKey[k]
+				if it.ValueType != vt {
+					continue
+				}
+				ids = append(ids, it.ItemID)
+				idKey[it.ItemID] = k
+				minClock = min(minClock, v.Clock.Unix())
+				maxClock = max(maxClock, v.Clock.Unix())
+			}
+			if len(ids) == 0 {
+				continue
+			}
+			hist, err := api.HistoryGet(ctx, ids, vt, time.Unix(minClock, 0), time.Unix(maxClock, 0))
+			if err != nil {
+				t.Fatalf("history.get: %v", err)
+			}
+			for _, h := range hist {
+				k := idKey[h.ItemID]
+				v, ok := missing[k]
+				if !ok || int64(h.Clock) != v.Clock.Unix() {
+					continue
+				}
+				if !sameValue(h.Value, v.Value) {
+					t.Errorf("%s %s: Zabbix stored %q, sent %q", host, k, h.Value, v.Value)
+				}
+				delete(missing, k)
+			}
+		}
+		if len(missing) > 0 {
+			time.Sleep(time.Second)
+		}
+	}
+	for k, v := range missing {
+		t.Errorf("%s %s = %q @%d: not found in Zabbix's history", host, k, v.Value, v.Clock.Unix())
+	}
+	t.Logf("%s: %d values read back from history", host, len(vals)-len(missing))
+}
+
+func sameValue(stored, sent string) bool {
+	if stored == sent {
+		return true
+	}
+	a, err1 := strconv.ParseFloat(stored, 64)
+	b, err2 := strconv.ParseFloat(sent, 64)
+	return err1 == nil && err2 == nil && math.Abs(a-b) <= 1e-4*math.Max(1, math.Abs(b))
+}
+
+// checkFleet asks Zabbix to compute the fleet's calculated items now and compares them with
+// the two sites' latest values.
+func checkFleet(t *testing.T, env *ztest.Env, fleet, a, b string) {
+	t.Helper()
+	ctx := context.Background()
+	reg := catalogue.Registry()
+	latest := func(host string) map[string]string {
+		hs, err := env.API.HostGet(ctx, host)
+		if err != nil || len(hs) != 1 {
+			t.Fatalf("host.get %s: %v", host, err)
+		}
+		items, err := env.API.ItemGet(ctx, zabbixapi.ItemQuery{HostIDs: []string{hs[0].HostID}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]string{}
+		for _, it := range items {
+			if it.LastClock > 0 {
+				out[it.Key] = it.LastValue
+			}
+		}
+		return out
+	}
+	la, lb := latest(a), latest(b)
+	fh, err := env.API.HostGet(ctx, fleet)
+	if err != nil || len(fh) != 1 {
+		t.Fatalf("host.get %s: %v", fleet, err)
+	}
+	items, err := env.API.ItemGet(ctx, zabbixapi.ItemQuery{HostIDs: []string{fh[0].HostID}})
+	if err != nil || len(items) < 18 {
+		t.Fatalf("fleet host has %d items (%v), want at least 18", len(items), err)
+	}
+	var ids []string
+	for _, it := range items {
+		ids = append(ids, it.ItemID)
+	}
+	// "Check now" tasks make the server compute the calculated items at once.
+	if err := env.API.Call(ctx, "task.create", checkNowTasks(ids), nil); err != nil {
+		t.Fatalf("task.create: %v", err)
+	}
+	checked := 0
+	ztest.WaitFor(t, func() bool {
+		items, err = env.API.ItemGet(ctx, zabbixapi.ItemQuery{HostIDs: []string{fh[0].HostID}})
+		if err != nil {
+			return false
+		}
+		checked = 0
+		bad := []string{}
+		for _, it := range items {
+			m := fleetSource(reg, it.Key)
+			if m == nil || it.LastClock == 0 {
+				if it.Key == templates.FleetSitesKey && it.LastValue == "2" {
+					checked++
+				}
+				continue
+			}
+			va, okA := la[m.Key]
+			vb, okB := lb[m.Key]
+			if !okA || !okB {
+				continue
+			}
+			want := aggregate(m.Aggregate, va, vb)
+			if !sameValue(it.LastValue, want) {
+				bad = append(bad, fmt.Sprintf("%s=%s want %s", it.Key, it.LastValue, want))
+				continue
+			}
+			checked++
+		}
+		if len(bad) > 0 {
+			t.Logf("fleet items not matching yet: %v", bad)
+			return false
+		}
+		return checked >= 18
+	}, 90*time.Second)
+	t.Logf("fleet: %d calculated items match the two sites", checked)
+}
+
+func checkNowTasks(itemIDs []string) []map[string]any {
+	out := make([]map[string]any, len(itemIDs))
+	for i, id := range itemIDs {
+		out[i] = map[string]any{"type": 6, "request": map[string]any{"itemid": id}}
+	}
+	return out
+}
+
+func fleetSource(reg *measures.Registry, fleetKey string) *measures.Measure {
+	for _, m := range templates.FleetMeasures(reg) {
+		if templates.FleetKey(m.Key) == fleetKey {
+			return m
+		}
+	}
+	return nil
+}
+
+func aggregate(a measures.Aggregate, x, y string) string {
+	fx, _ := strconv.ParseFloat(x, 64)
+	fy, _ := strconv.ParseFloat(y, 64)
+	var r float64
+	switch a {
+	case measures.Sum:
+		r = fx + fy
+	case measures.Avg:
+		r = (fx + fy) / 2
+	case measures.Max:
+		r = math.Max(fx, fy)
+	case measures.Min:
+		r = math.Min(fx, fy)
+	}
+	return strconv.FormatFloat(r, 'f', -1, 64)
+}
+
+func deleteHosts(t *testing.T, api *zabbixapi.Client, names ...string) {
+	ctx := context.Background()
+	hs, err := api.HostGet(ctx, names...)
+	if err != nil {
+		t.Logf("clean-up host.get: %v", err)
+		return
+	}
+	var ids []string
+	for _, h := range hs {
+		ids = append(ids, h.HostID)
+	}
+	if len(ids) > 0 {
+		if err := api.HostDelete(ctx, ids...); err != nil {
+			t.Logf("clean-up host.delete: %v", err)
+		}
+	}
+}
+
+func deleteGroups(t *testing.T, api *zabbixapi.Client, names ...string) {
+	ctx := context.Background()
+	gs, err := api.HostGroupGet(ctx, names...)
+	if err != nil {
+		return
+	}
+	var ids []string
+	for _, g := range gs {
+		ids = append(ids, g.GroupID)
+	}
+	if len(ids) > 0 {
+		if err := api.HostGroupDelete(ctx, ids...); err != nil {
+			t.Logf("clean-up hostgroup.delete: %v", err)
+		}
+	}
+}
+
+// testLogger sends log lines to the test log.
+func testLogger(t *testing.T) *slog.Logger {
+	return slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo}))
+}
+
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}
