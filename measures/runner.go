@@ -445,6 +445,9 @@ func (r *Runner) runQuery(ctx context.Context, sess *session, q *Query, p Params
 type session struct {
 	site *Site
 	conn *sql.Conn
+	// connErr remembers that the database could not be reached, so the burst's other queries
+	// fail at once instead of each waiting for its own connection timeout.
+	connErr error
 }
 
 // Query runs Moodle-style SQL on the session and returns its rows with lower-case column names.
@@ -501,9 +504,19 @@ func (s *session) connection(ctx context.Context) (*sql.Conn, error) {
 	if s.conn != nil {
 		return s.conn, nil
 	}
+	if s.connErr != nil {
+		return nil, s.connErr
+	}
 	conn, err := s.site.DB.Conn(ctx)
+	if err == nil {
+		err = conn.PingContext(ctx)
+		if err != nil {
+			discard(conn)
+		}
+	}
 	if err != nil {
-		return nil, fmt.Errorf("connect: %w", err)
+		s.connErr = fmt.Errorf("connect to the database: %w", err)
+		return nil, s.connErr
 	}
 	for _, stmt := range sessionSetup(s.site.Dialect, s.site.StatementTimeout) {
 		if _, err := conn.ExecContext(ctx, stmt.sql); err != nil && !stmt.optional {

@@ -173,3 +173,26 @@ func TestRunnerDisabledAndReadOnly(t *testing.T) {
 		t.Errorf("connection left read-only: %v", err)
 	}
 }
+
+// TestRunnerUnreachableDatabase: when the database cannot be reached, every query fails at
+// once with the connection error instead of each waiting for a timeout.
+func TestRunnerUnreachableDatabase(t *testing.T) {
+	db, err := sql.Open("sqlite", "file:/nonexistent-dir/x.db?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	site := &Site{Name: "s", DB: db, Dialect: SQLite, Prefix: "t_"}
+	b := (&Runner{Registry: testRegistry()}).Run(context.Background(), site, Daily, time.Unix(86400+300, 0))
+	if len(b.Values) != 0 {
+		t.Errorf("values %v from an unreachable database", b.Values)
+	}
+	if len(b.Failures) < 5 {
+		t.Fatalf("failures %v, want every query to fail", b.Failures)
+	}
+	for _, f := range b.Failures {
+		if !strings.Contains(f.Err.Error(), "connect to the database") && f.Query != "slow" {
+			t.Errorf("failure %v does not say the database is unreachable", f)
+		}
+	}
+}

@@ -215,6 +215,25 @@ sites:
 		return false
 	}, 60*time.Second)
 	t.Logf("problems on %s: %+v", myHost, problems)
+
+	// A disabled item: Zabbix counts its value as failed, the run exits 2 and the API names it.
+	var items []zabbixapi.Item
+	if items, err = env.API.ItemGet(ctx, zabbixapi.ItemQuery{HostIDs: []string{hosts[0].HostID}, Keys: []string{"moodle.users.active"}}); err != nil || len(items) != 1 {
+		t.Fatalf("item.get: %v", err)
+	}
+	if err := env.API.Call(ctx, "item.update", map[string]any{"itemid": items[0].ItemID, "status": 1}, nil); err != nil {
+		t.Fatal(err)
+	}
+	env.ReloadConfigCache(t)
+	var o Outcome
+	ztest.WaitFor(t, func() bool {
+		later = later.Add(time.Hour)
+		o = rt.RunFamily(ctx, "my", measures.Hourly, later, false)
+		return o.Delivery.Failed > 0
+	}, 60*time.Second)
+	if o.ExitCode() != ExitSomeFail || !strings.Contains(strings.Join(o.Diagnosis, "\n"), "moodle.users.active is disabled") {
+		t.Errorf("disabled item: exit %d, diagnosis %q", o.ExitCode(), o.Diagnosis)
+	}
 }
 
 // checkHistory reads every sent value back from history.get and compares it.

@@ -119,6 +119,13 @@ func printOutcome(w io.Writer, o Outcome, dryRun, values bool) {
 	for _, k := range o.Delivery.FailedKeys {
 		fmt.Fprintf(w, "  refused by Zabbix: %s\n", k)
 	}
+	for i, l := range o.Diagnosis {
+		if i == 20 {
+			fmt.Fprintf(w, "  diagnosis: ... and %d more\n", len(o.Diagnosis)-i)
+			break
+		}
+		fmt.Fprintf(w, "  diagnosis: %s\n", l)
+	}
 	if o.Err != nil {
 		fmt.Fprintf(w, "  delivery: %v\n", o.Err)
 	}

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/moodle-zabbix/moodle-zabbix/internal/config"
+	"github.com/moodle-zabbix/moodle-zabbix/internal/provision"
 	"github.com/moodle-zabbix/moodle-zabbix/measures"
 	"github.com/moodle-zabbix/moodle-zabbix/sender"
 
@@ -210,7 +211,10 @@ type Outcome struct {
 	Family   measures.Family
 	Burst    *measures.Burst
 	Delivery Delivery
-	Err      error // the run could not deliver (values may be spooled)
+	// Diagnosis names, through the Zabbix API when it is configured, why Zabbix refused
+	// values: unknown host, missing, disabled or non-trapper items, pending discovery, proxy.
+	Diagnosis []string
+	Err       error // the run could not deliver (values may be spooled)
 }
 
 // ExitCode maps the outcome to the command's exit status.
@@ -264,6 +268,9 @@ func (rt *Runtime) RunFamily(ctx context.Context, siteName string, f measures.Fa
 	d := &Deliverer{Sender: snd, LLDWait: rt.LLDWait, LLDRetry: rt.LLDRetry, Logger: rt.log}
 	out.Delivery = d.Deliver(ctx, s.cfg.Host, out.Burst)
 	out.Err = out.Delivery.Err
+	if out.Delivery.Failed > 0 {
+		out.Diagnosis = rt.diagnose(ctx, s.cfg.Host, out.Burst)
+	}
 	rec := measures.RunRecord{
 		Finished: time.Now(), Duration: time.Since(started).Seconds(),
 		MeasuresFailed: out.Burst.FailedKeys(), Sent: out.Delivery.Sent, Processed: out.Delivery.Processed,
@@ -279,6 +286,36 @@ func (rt *Runtime) RunFamily(ctx context.Context, siteName string, f measures.Fa
 		rt.log.Warn("cannot record the run for self-monitoring", "site", siteName, "err", err)
 	}
 	return out
+}
+
+// diagnose asks the Zabbix API, when configured, which of the burst's values Zabbix would
+// refuse and why. The trapper itself only counts failures.
+func (rt *Runtime) diagnose(ctx context.Context, host string, b *measures.Burst) []string {
+	api, err := newAPI(rt.cfg)
+	if err != nil || api == nil {
+		return []string{"configure zabbix.api to have the refused values named, or run 'moodle-zabbix check'"}
+	}
+	defer api.Logout(context.WithoutCancel(ctx))
+	var keys []string
+	discovered := map[string]bool{}
+	for _, v := range b.Values {
+		if v.Discovery {
+			continue
+		}
+		keys = append(keys, v.Key)
+		discovered[v.Key] = v.Prototype
+	}
+	lines, err := provision.Diagnose(ctx, api, host, keys, discovered)
+	if err != nil {
+		return []string{"diagnosis through the Zabbix API failed: " + err.Error()}
+	}
+	if len(lines) == 0 {
+		lines = []string{"host and items look right in the API: Zabbix's configuration cache has probably not caught up yet (CacheUpdateFrequency)"}
+	}
+	for _, l := range lines {
+		rt.log.Warn("Zabbix refused values", "host", host, "diagnosis", l)
+	}
+	return lines
 }
 
 // stateFile keeps, per site, the last run record of each family (0600, in a 0700 directory).
