@@ -331,6 +331,9 @@ func (v *validator) site(p string, s *Site, names, hosts map[string]string) {
 		v.addf(p+".statement_timeout", "%v is longer than measure_timeout %v", s.StatementTimeout, s.MeasureTimeout)
 	}
 
+	if s.Dirroot != "" {
+		s.Dirroot = resolvePath(v.dir, s.Dirroot)
+	}
 	if s.Dataroot != "" {
 		s.Dataroot = resolvePath(v.dir, s.Dataroot)
 	}
