@@ -1,97 +1,36 @@
 package templates
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
-	"net/http"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/moodle-zabbix/moodle-zabbix/catalogue"
+	"github.com/moodle-zabbix/moodle-zabbix/internal/zabbixapi"
+	"github.com/moodle-zabbix/moodle-zabbix/internal/ztest"
 )
 
 // The integration test imports the generated 6.0 YAML into a real Zabbix 6.0 server through
 // its API: the import errors of Zabbix are the real test of the field names. It needs
-// MZ_ZABBIX_API (the API URL), MZ_ZABBIX_USER and MZ_ZABBIX_PASSWORD, as written in
-// .ci/services.env, and skips visibly without them.
+// the MZ_ZABBIX_* variables of .ci/services.env, and skips visibly without them.
 
-// rpc is a minimal JSON-RPC client for the Zabbix 6.0 API, enough for configuration.import.
-type rpc struct {
-	url   string
-	token string
-	id    int
-}
-
-type rpcError struct {
-	Code    int    `json:"code"`
-	Message string `json:"message"`
-	Data    string `json:"data"`
-}
+// rpc adapts the project's API client to the calls below.
+type rpc struct{ api *zabbixapi.Client }
 
 func (c *rpc) call(ctx context.Context, method string, params, result any) error {
-	c.id++
-	req := map[string]any{"jsonrpc": "2.0", "method": method, "params": params, "id": c.id}
-	if c.token != "" && method != "apiinfo.version" && method != "user.login" {
-		req["auth"] = c.token
-	}
-	body, err := json.Marshal(req)
-	if err != nil {
-		return fmt.Errorf("%s: %w", method, err)
-	}
-	hr, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url, bytes.NewReader(body))
-	if err != nil {
-		return fmt.Errorf("%s: %w", method, err)
-	}
-	hr.Header.Set("Content-Type", "application/json-rpc")
-	resp, err := http.DefaultClient.Do(hr)
-	if err != nil {
-		return fmt.Errorf("%s: %w", method, err)
-	}
-	defer resp.Body.Close()
-	var out struct {
-		Result json.RawMessage `json:"result"`
-		Error  *rpcError       `json:"error"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
-		return fmt.Errorf("%s: HTTP %s: %w", method, resp.Status, err)
-	}
-	if out.Error != nil {
-		return fmt.Errorf("%s: %s %s", method, out.Error.Message, out.Error.Data)
-	}
-	if result == nil {
-		return nil
-	}
-	if err := json.Unmarshal(out.Result, result); err != nil {
-		return fmt.Errorf("%s: decode result: %w", method, err)
-	}
-	return nil
+	return c.api.Call(ctx, method, params, result)
 }
 
+// zabbixFromEnv returns the test server's API through internal/ztest, which skips visibly
+// without one (fails in CI) and keeps the test off a server a fault test has stopped.
 func zabbixFromEnv(t *testing.T) (*rpc, context.Context) {
 	t.Helper()
-	url := os.Getenv("MZ_ZABBIX_API")
-	if url == "" {
-		t.Skip("MZ_ZABBIX_API is not set: skipping the import into a real Zabbix server (source .ci/services.env to run it)")
-	}
-	if !strings.HasSuffix(url, ".php") {
-		url = strings.TrimRight(url, "/") + "/api_jsonrpc.php"
-	}
+	e := ztest.Zabbix(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	t.Cleanup(cancel)
-	c := &rpc{url: url}
-	user, pass := os.Getenv("MZ_ZABBIX_USER"), os.Getenv("MZ_ZABBIX_PASSWORD")
-	if user == "" {
-		user, pass = "Admin", "zabbix"
-	}
-	if err := c.call(ctx, "user.login", map[string]string{"username": user, "password": pass}, &c.token); err != nil {
-		t.Fatalf("login to %s: %v", url, err)
-	}
-	t.Cleanup(func() { _ = c.call(context.Background(), "user.logout", []any{}, nil) })
-	return c, ctx
+	return &rpc{api: e.API}, ctx
 }
 
 // importRules creates and updates every kind of object the templates hold; deleteMissing
