@@ -66,6 +66,8 @@ type Burst struct {
 	Skipped  []Skip
 	Started  time.Time
 	Duration time.Duration
+	// Unreachable is set when the database could not be reached at all during the burst.
+	Unreachable error
 }
 
 // Failure is a query that failed, with the keys it would have filled.
@@ -129,7 +131,10 @@ func (r *Runner) Run(ctx context.Context, site *Site, f Family, now time.Time) *
 	}
 	clock := b.Window.Clock()
 	sess := &session{site: site}
-	defer sess.close()
+	defer func() {
+		b.Unreachable = sess.connErr
+		sess.close()
+	}()
 
 	var ms []*Measure
 	for _, m := range r.Registry.Family(f) {

@@ -107,7 +107,7 @@ func InstallPlan(cfg *config.Config, reg *measures.Registry, zabbixVersion strin
 
 func cmdInstall(ctx context.Context, env *cliEnv, args []string) int {
 	fs := newFlags(env, "install")
-	cfgPath := fs.String("config", configFlag("install", env), "configuration file (or $MOODLE_ZABBIX_CONFIG)")
+	cfgPath := fs.String("config", defaultConfigPath(), "configuration file (or $MOODLE_ZABBIX_CONFIG)")
 	dryRun := fs.Bool("dry-run", false, "show what would change (configuration.importcompare) without changing anything")
 	if code, ok := parse(fs, args); !ok {
 		return code
@@ -152,7 +152,7 @@ func cmdInstall(ctx context.Context, env *cliEnv, args []string) int {
 
 func cmdCheck(ctx context.Context, env *cliEnv, args []string) int {
 	fs := newFlags(env, "check")
-	cfgPath := fs.String("config", configFlag("check", env), "configuration file (or $MOODLE_ZABBIX_CONFIG)")
+	cfgPath := fs.String("config", defaultConfigPath(), "configuration file (or $MOODLE_ZABBIX_CONFIG)")
 	siteName := fs.String("site", "", "check only this site (default: every site)")
 	if code, ok := parse(fs, args); !ok {
 		return code

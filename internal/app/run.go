@@ -20,7 +20,7 @@ import (
 // DefaultConfigPath is where the configuration is read from when --config is not given.
 const DefaultConfigPath = "/etc/moodle-zabbix/config.yaml"
 
-func configFlag(fsName string, env *cliEnv) string {
+func defaultConfigPath() string {
 	if p := os.Getenv("MOODLE_ZABBIX_CONFIG"); p != "" {
 		return p
 	}
@@ -47,7 +47,7 @@ func loadRuntime(env *cliEnv, path string) (*Runtime, int) {
 
 func cmdRun(ctx context.Context, env *cliEnv, args []string) int {
 	fs := newFlags(env, "run")
-	cfgPath := fs.String("config", configFlag("run", env), "configuration file (or $MOODLE_ZABBIX_CONFIG)")
+	cfgPath := fs.String("config", defaultConfigPath(), "configuration file (or $MOODLE_ZABBIX_CONFIG)")
 	family := fs.String("family", "", "family to run: instant, hourly, daily, weekly or monthly (required)")
 	siteName := fs.String("site", "", "run only this site (default: every site)")
 	dryRun := fs.Bool("dry-run", false, "compute and print the values without sending them")
@@ -126,6 +126,9 @@ func printOutcome(w io.Writer, o Outcome, dryRun, values bool) {
 		}
 		fmt.Fprintf(w, "  diagnosis: %s\n", l)
 	}
+	if b.Unreachable != nil {
+		fmt.Fprintf(w, "  database unreachable: %v\n", b.Unreachable)
+	}
 	if o.Err != nil {
 		fmt.Fprintf(w, "  delivery: %v\n", o.Err)
 	}
@@ -142,7 +145,7 @@ func printOutcome(w io.Writer, o Outcome, dryRun, values bool) {
 
 func cmdDaemon(ctx context.Context, env *cliEnv, args []string) int {
 	fs := newFlags(env, "daemon")
-	cfgPath := fs.String("config", configFlag("daemon", env), "configuration file (or $MOODLE_ZABBIX_CONFIG)")
+	cfgPath := fs.String("config", defaultConfigPath(), "configuration file (or $MOODLE_ZABBIX_CONFIG)")
 	if code, ok := parse(fs, args); !ok {
 		return code
 	}
@@ -162,33 +165,9 @@ func cmdDaemon(ctx context.Context, env *cliEnv, args []string) int {
 // zone and runs until ctx is cancelled. Runs of the same entry never overlap; a site that keeps
 // failing is retried on later ticks with backoff, and never holds up the other sites.
 func RunDaemon(ctx context.Context, rt *Runtime, log *slog.Logger) error {
-	s := scheduler.New(scheduler.Options{Logger: rt.log})
-	for _, sr := range rt.sites {
-		for _, f := range measures.Families {
-			name := sr.cfg.Name + "/" + f.String()
-			siteName, fam := sr.cfg.Name, f
-			spec := rt.cfg.Schedule(f.String())
-			err := s.AddWithBackoff(name, spec, sr.cfg.Location(), scheduler.Backoff{After: 2}, func(ctx context.Context, fired time.Time) error {
-				o := rt.RunFamily(ctx, siteName, fam, fired, false)
-				lvl := "family run"
-				args := []any{"site", siteName, "family", fam.String(), "values", len(o.Burst.Values), "delivery", o.Delivery.String()}
-				if o.ExitCode() == ExitOK {
-					log.Info(lvl, args...)
-					return nil
-				}
-				log.Warn(lvl, append(args, "measures_failed", o.Burst.FailedKeys(), "err", o.Err)...)
-				if o.Err != nil {
-					return o.Err
-				}
-				if o.Burst.FailedKeys() > 0 && len(o.Burst.Values) == 0 {
-					return o.Burst.Err() // the database is unreachable: back off
-				}
-				return nil
-			})
-			if err != nil {
-				return fmt.Errorf("schedule %s (%q): %w", name, spec, err)
-			}
-		}
+	s, err := DaemonScheduler(rt, log)
+	if err != nil {
+		return err
 	}
 	for _, e := range s.Entries() {
 		log.Info("scheduled", "entry", e.Name, "spec", e.Spec, "next", e.Next.Format(time.RFC3339))
@@ -199,6 +178,39 @@ func RunDaemon(ctx context.Context, rt *Runtime, log *slog.Logger) error {
 	<-ctx.Done()
 	<-s.Stop().Done()
 	return nil
+}
+
+// DaemonScheduler returns a scheduler with one entry per site and family, named
+// "<site>/<family>", each running that family for that site when it fires.
+func DaemonScheduler(rt *Runtime, log *slog.Logger) (*scheduler.Scheduler, error) {
+	s := scheduler.New(scheduler.Options{Logger: log})
+	for _, sr := range rt.sites {
+		for _, f := range measures.Families {
+			name := sr.cfg.Name + "/" + f.String()
+			siteName, fam := sr.cfg.Name, f
+			spec := rt.cfg.Schedule(f.String())
+			job := func(ctx context.Context, fired time.Time) error {
+				o := rt.RunFamily(ctx, siteName, fam, fired, false)
+				attrs := []any{"site", siteName, "family", fam.String(), "values", len(o.Burst.Values), "delivery", o.Delivery.String()}
+				if o.ExitCode() == ExitOK {
+					log.Info("family run", attrs...)
+					return nil
+				}
+				log.Warn("family run", append(attrs, "measures_failed", o.Burst.FailedKeys(), "err", o.Err)...)
+				if o.Err != nil {
+					return o.Err
+				}
+				if o.Burst.Unreachable != nil {
+					return fmt.Errorf("site %s: %w", siteName, o.Burst.Unreachable) // back off
+				}
+				return nil
+			}
+			if err := s.AddWithBackoff(name, spec, sr.cfg.Location(), scheduler.Backoff{After: 2}, job); err != nil {
+				return nil, fmt.Errorf("schedule %s (%q): %w", name, spec, err)
+			}
+		}
+	}
+	return s, nil
 }
 
 // checkDisabled refuses disabled_measures entries that name no measure or discovery rule, so a

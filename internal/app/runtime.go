@@ -220,7 +220,7 @@ type Outcome struct {
 // ExitCode maps the outcome to the command's exit status.
 func (o Outcome) ExitCode() int {
 	switch {
-	case o.Err != nil:
+	case o.Err != nil, o.Burst != nil && o.Burst.Unreachable != nil:
 		return ExitFailure
 	case o.Delivery.Failed > 0 || o.Burst.FailedKeys() > 0:
 		return ExitSomeFail
