@@ -1,3 +1,8 @@
 // Package all imports every contrib measure pack, so that a program or a test that imports it
 // sees the whole catalogue.
 package all
+
+import (
+	_ "github.com/moodle-zabbix/moodle-zabbix/contrib/mod/customcert" // mod_customcert: "Moodle customcert" template
+	_ "github.com/moodle-zabbix/moodle-zabbix/contrib/mod/hvp"        // mod_hvp: "Moodle hvp" template
+)

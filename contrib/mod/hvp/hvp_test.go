@@ -1,0 +1,273 @@
+package hvp_test
+
+import (
+	"context"
+	"database/sql"
+	"log/slog"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/moodle-zabbix/moodle-zabbix/contrib/mod/hvp"
+	"github.com/moodle-zabbix/moodle-zabbix/internal/fixture"
+	"github.com/moodle-zabbix/moodle-zabbix/internal/ztest"
+	"github.com/moodle-zabbix/moodle-zabbix/measures"
+)
+
+const prefix = "mdl_"
+
+var paris = mustLoc("Europe/Paris")
+
+// now is Monday 1 June 2026, 00:05 in Paris: the daily run then describes Sunday 31 May.
+var now = time.Date(2026, 6, 1, 0, 5, 0, 0, paris)
+
+// The daily window, written out rather than computed by the code under test.
+var (
+	dayStart = time.Date(2026, 5, 31, 0, 0, 0, 0, paris).Unix()
+	dayEnd   = time.Date(2026, 6, 1, 0, 0, 0, 0, paris).Unix()
+)
+
+func mustLoc(name string) *time.Location {
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		panic(err)
+	}
+	return loc
+}
+
+// The plugin's tables, with the columns of its db/install.xml that the test fills.
+var (
+	hvpTable = fixture.Table{Name: "hvp", Columns: []fixture.Column{
+		{Name: "id", Type: fixture.TypeInt, Length: 10, NotNull: true, Sequence: true},
+		{Name: "course", Type: fixture.TypeInt, Length: 10, NotNull: true, HasDefault: true, Default: "0"},
+		{Name: "name", Type: fixture.TypeChar, Length: 255, NotNull: true},
+		{Name: "intro", Type: fixture.TypeText},
+		{Name: "introformat", Type: fixture.TypeInt, Length: 4, NotNull: true, HasDefault: true, Default: "0"},
+		{Name: "json_content", Type: fixture.TypeText, NotNull: true},
+		{Name: "embed_type", Type: fixture.TypeChar, Length: 127, NotNull: true},
+		{Name: "disable", Type: fixture.TypeInt, Length: 10, NotNull: true, HasDefault: true, Default: "0"},
+		{Name: "main_library_id", Type: fixture.TypeInt, Length: 10, NotNull: true},
+		{Name: "content_type", Type: fixture.TypeChar, Length: 127},
+		{Name: "slug", Type: fixture.TypeChar, Length: 255, NotNull: true},
+		{Name: "timecreated", Type: fixture.TypeInt, Length: 10, NotNull: true, HasDefault: true, Default: "0"},
+		{Name: "timemodified", Type: fixture.TypeInt, Length: 10, NotNull: true, HasDefault: true, Default: "0"},
+		{Name: "completionpass", Type: fixture.TypeInt, Length: 1, NotNull: true, HasDefault: true, Default: "0"},
+	}}
+
+	librariesTable = fixture.Table{Name: "hvp_libraries", Columns: []fixture.Column{
+		{Name: "id", Type: fixture.TypeInt, Length: 10, NotNull: true, Sequence: true},
+		{Name: "machine_name", Type: fixture.TypeChar, Length: 255, NotNull: true},
+		{Name: "title", Type: fixture.TypeChar, Length: 255, NotNull: true},
+		{Name: "major_version", Type: fixture.TypeInt, Length: 4, NotNull: true},
+		{Name: "minor_version", Type: fixture.TypeInt, Length: 4, NotNull: true},
+		{Name: "patch_version", Type: fixture.TypeInt, Length: 4, NotNull: true},
+		{Name: "runnable", Type: fixture.TypeInt, Length: 1, NotNull: true},
+		{Name: "embed_types", Type: fixture.TypeChar, Length: 255, NotNull: true},
+		{Name: "semantics", Type: fixture.TypeText, NotNull: true},
+	}}
+)
+
+type library struct {
+	id           int64
+	name         string
+	major, minor int
+}
+
+type content struct {
+	course, library  int64
+	created, changed int64
+}
+
+// site is what the test inserts on top of the core fixture.
+type site struct {
+	libraries []library
+	contents  []content
+}
+
+// newSite builds contents around the window's edges in the fixture's courses.
+func newSite(m *fixture.Model) site {
+	c := func(i int) int64 { return m.Courses[1+i%(len(m.Courses)-1)].ID }
+	old := dayStart - 30*86400
+	return site{
+		libraries: []library{
+			{1, "H5P.InteractiveVideo", 1, 22}, {2, "H5P.InteractiveVideo", 1, 24},
+			{3, "H5P.CoursePresentation", 1, 25}, {4, "H5P.QuestionSet", 1, 20},
+			{5, "H5P.DragQuestion", 1, 14}, {6, "H5P.Accordion", 1, 0}, {7, "H5P.Blanks", 1, 14},
+		},
+		contents: []content{
+			{c(0), 1, old, old},                           // untouched
+			{c(0), 2, old, dayStart},                      // updated at the day's first second
+			{c(1), 2, old, dayEnd - 1},                    // updated at its last second
+			{c(1), 7, old, dayEnd},                        // updated after the day
+			{c(2), 6, old, dayStart - 1},                  // updated before the day
+			{c(2), 99, old, old},                          // main library missing
+			{c(3), 5, dayStart, dayStart + 600},           // created and edited during the day
+			{c(3), 5, dayEnd - 1, dayEnd - 1},             // created at the day's last second
+			{c(3), 1, dayStart - 1, dayStart + 10},        // created just before the day, then edited
+			{c(4), 6, dayEnd, dayEnd},                     // created after the day: not counted
+			{c(5), 4, dayEnd + 3600, dayEnd + 3600},       // same
+			{c(0), 1, dayStart + 7200, dayStart + 7200},   // created during the day
+			{c(1), 3, dayStart + 43200, dayStart + 50000}, // same
+			{c(6), 4, dayStart - 86400, dayStart - 86400}, // the day before
+		},
+	}
+}
+
+// want computes the expected values from the rows, in Go.
+func (s site) want() map[string]string {
+	names := map[int64]string{}
+	for _, l := range s.libraries {
+		names[l.id] = l.name
+	}
+	contents, created, updated := 0, 0, 0
+	courses, types := map[int64]bool{}, map[string]bool{}
+	for _, c := range s.contents {
+		if c.created >= dayEnd {
+			continue
+		}
+		contents++
+		courses[c.course] = true
+		if n, ok := names[c.library]; ok {
+			types[n] = true
+		}
+		if c.created >= dayStart {
+			created++
+		} else if c.changed >= dayStart && c.changed < dayEnd {
+			updated++
+		}
+	}
+	return map[string]string{
+		"moodle.hvp.contents":     strconv.Itoa(contents),
+		"moodle.hvp.created":      strconv.Itoa(created),
+		"moodle.hvp.updated":      strconv.Itoa(updated),
+		"moodle.hvp.courses":      strconv.Itoa(len(courses)),
+		"moodle.hvp.contenttypes": strconv.Itoa(len(types)),
+	}
+}
+
+func TestOnSQLite(t *testing.T) {
+	db, err := fixture.OpenSQLiteMemory()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	check(t, db, measures.SQLite)
+}
+
+func TestOnMariaDB(t *testing.T) { check(t, ztest.MySQL(t), measures.MySQL) }
+
+func TestOnPostgres(t *testing.T) { check(t, ztest.Postgres(t), measures.Postgres) }
+
+// check loads the core fixture, runs the pack without the plugin (every key skipped), then
+// installs the plugin's tables, rows and version and compares every value.
+func check(t *testing.T, db *sql.DB, d measures.Dialect) {
+	ctx := context.Background()
+	m := fixture.Generate(20260601, fixture.Tiny, now)
+	if err := m.Load(ctx, db, string(d), prefix); err != nil {
+		t.Fatalf("load fixture: %v", err)
+	}
+	reg := measures.NewRegistry()
+	hvp.Register(reg)
+	runner := &measures.Runner{Registry: reg, Logger: slog.New(slog.DiscardHandler)}
+	st := &measures.Site{Name: "test", Host: "test", DB: db, Dialect: d, Prefix: prefix, Location: paris}
+	keys := reg.Family(measures.Daily)
+	if len(keys) != 5 {
+		t.Fatalf("the pack registers %d daily measures, want 5", len(keys))
+	}
+
+	t.Run("absent", func(t *testing.T) {
+		b := runner.Run(ctx, st, measures.Daily, now)
+		if err := b.Err(); err != nil {
+			t.Fatalf("failures without the plugin: %v", err)
+		}
+		if len(b.Values) != 0 {
+			t.Errorf("values sent without the plugin: %v", b.Values)
+		}
+		skipped := map[string]string{}
+		for _, s := range b.Skipped {
+			skipped[s.Key] = s.Reason
+		}
+		for _, ms := range keys {
+			if r, ok := skipped[ms.Key]; !ok || !strings.Contains(r, hvp.Component) {
+				t.Errorf("%s: skipped=%v reason %q, want skipped because %s is absent", ms.Key, ok, r, hvp.Component)
+			}
+		}
+	})
+
+	t.Run("installed", func(t *testing.T) {
+		s := newSite(m)
+		install(t, db, d, s)
+		b := runner.Run(ctx, st, measures.Daily, now)
+		if err := b.Err(); err != nil {
+			t.Fatal(err)
+		}
+		if len(b.Skipped) != 0 {
+			t.Errorf("skipped with the plugin installed: %v", b.Skipped)
+		}
+		if b.Window.From.Unix() != dayStart || b.Window.To.Unix() != dayEnd {
+			t.Errorf("window %s, want [%d, %d)", b.Window, dayStart, dayEnd)
+		}
+		got := map[string]string{}
+		for _, v := range b.Values {
+			got[v.Key] = v.Value
+		}
+		want := s.want()
+		if len(got) != len(want) {
+			t.Errorf("got %d values %v, want %d", len(got), got, len(want))
+		}
+		for k, w := range want {
+			if got[k] != w {
+				t.Errorf("%s = %q, want %s", k, got[k], w)
+			}
+		}
+		// The rows must make every value distinct from the others and from 0, so that a
+		// measure reading the wrong column or the wrong window cannot pass.
+		seen := map[string]bool{}
+		for _, w := range want {
+			if w == "0" || seen[w] {
+				t.Errorf("the test rows do not tell the measures apart: %v", want)
+				break
+			}
+			seen[w] = true
+		}
+	})
+}
+
+// install creates the plugin's tables and writes its version row and the test rows.
+func install(t *testing.T, db *sql.DB, d measures.Dialect, s site) {
+	t.Helper()
+	for _, tb := range []fixture.Table{hvpTable, librariesTable} {
+		stmts, err := fixture.TableDDL(string(d), prefix, tb)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, q := range stmts {
+			exec(t, db, d, q)
+		}
+	}
+	exec(t, db, d, "INSERT INTO {config_plugins} (plugin, name, value) VALUES (?, ?, ?)", hvp.Component, "version", "2024012900")
+	for _, l := range s.libraries {
+		exec(t, db, d, `INSERT INTO {hvp_libraries} (id, machine_name, title, major_version, minor_version, patch_version,
+       runnable, embed_types, semantics) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			l.id, l.name, l.name, l.major, l.minor, 0, 1, "iframe", "[]")
+	}
+	for i, c := range s.contents {
+		name := "Content " + strconv.Itoa(i+1)
+		exec(t, db, d, `INSERT INTO {hvp} (course, name, json_content, embed_type, main_library_id, slug, timecreated,
+       timemodified) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+			c.course, name, "{}", "div", c.library, "content-"+strconv.Itoa(i+1), c.created, c.changed)
+	}
+}
+
+// exec runs Moodle-style SQL ({table}, ?) on the test database.
+func exec(t *testing.T, db *sql.DB, d measures.Dialect, query string, args ...any) {
+	t.Helper()
+	q, flat, err := d.Expand(query, prefix, args)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.ExecContext(context.Background(), q, flat...); err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+}
