@@ -1,40 +1,21 @@
 package customcert_test
 
 import (
-	"context"
-	"database/sql"
-	"log/slog"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
+	"github.com/moodle-zabbix/moodle-zabbix/contrib/contribtest"
 	"github.com/moodle-zabbix/moodle-zabbix/contrib/mod/customcert"
 	"github.com/moodle-zabbix/moodle-zabbix/internal/fixture"
-	"github.com/moodle-zabbix/moodle-zabbix/internal/ztest"
 	"github.com/moodle-zabbix/moodle-zabbix/measures"
 )
 
-const prefix = "mdl_"
-
-var paris = mustLoc("Europe/Paris")
-
-// now is Monday 1 June 2026, 00:05 in Paris: the daily run then describes Sunday 31 May.
-var now = time.Date(2026, 6, 1, 0, 5, 0, 0, paris)
-
 // The daily window, written out rather than computed by the code under test.
 var (
-	dayStart = time.Date(2026, 5, 31, 0, 0, 0, 0, paris).Unix()
-	dayEnd   = time.Date(2026, 6, 1, 0, 0, 0, 0, paris).Unix()
+	dayStart = time.Date(2026, 5, 31, 0, 0, 0, 0, contribtest.Location).Unix()
+	dayEnd   = time.Date(2026, 6, 1, 0, 0, 0, 0, contribtest.Location).Unix()
 )
-
-func mustLoc(name string) *time.Location {
-	loc, err := time.LoadLocation(name)
-	if err != nil {
-		panic(err)
-	}
-	return loc
-}
 
 // The plugin's tables, with the columns of its db/install.xml.
 var (
@@ -134,119 +115,36 @@ func (s site) want() map[string]string {
 	}
 }
 
-func TestOnSQLite(t *testing.T) {
-	db, err := fixture.OpenSQLiteMemory()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	check(t, db, measures.SQLite)
-}
-
-func TestOnMariaDB(t *testing.T) { check(t, ztest.MySQL(t), measures.MySQL) }
-
-func TestOnPostgres(t *testing.T) { check(t, ztest.Postgres(t), measures.Postgres) }
-
-// check loads the core fixture, runs the pack without the plugin (every key skipped), then
-// installs the plugin's tables, rows and version and compares every value.
-func check(t *testing.T, db *sql.DB, d measures.Dialect) {
-	ctx := context.Background()
-	m := fixture.Generate(20260601, fixture.Tiny, now)
-	if err := m.Load(ctx, db, string(d), prefix); err != nil {
-		t.Fatalf("load fixture: %v", err)
-	}
-	reg := measures.NewRegistry()
-	customcert.Register(reg)
-	runner := &measures.Runner{Registry: reg, Logger: slog.New(slog.DiscardHandler)}
-	st := &measures.Site{Name: "test", Host: "test", DB: db, Dialect: d, Prefix: prefix, Location: paris}
-	keys := reg.Family(measures.Daily)
-	if len(keys) != 4 {
-		t.Fatalf("the pack registers %d daily measures, want 4", len(keys))
-	}
-
-	t.Run("absent", func(t *testing.T) {
-		b := runner.Run(ctx, st, measures.Daily, now)
-		if err := b.Err(); err != nil {
-			t.Fatalf("failures without the plugin: %v", err)
-		}
-		if len(b.Values) != 0 {
-			t.Errorf("values sent without the plugin: %v", b.Values)
-		}
-		skipped := map[string]string{}
-		for _, s := range b.Skipped {
-			skipped[s.Key] = s.Reason
-		}
-		for _, ms := range keys {
-			if r, ok := skipped[ms.Key]; !ok || !strings.Contains(r, customcert.Component) {
-				t.Errorf("%s: skipped=%v reason %q, want skipped because %s is absent", ms.Key, ok, r, customcert.Component)
-			}
-		}
-	})
-
-	t.Run("installed", func(t *testing.T) {
-		s := newSite(m)
-		install(t, db, d, m, s)
-		b := runner.Run(ctx, st, measures.Daily, now)
-		if err := b.Err(); err != nil {
-			t.Fatal(err)
-		}
-		if len(b.Skipped) != 0 {
-			t.Errorf("skipped with the plugin installed: %v", b.Skipped)
-		}
-		if b.Window.From.Unix() != dayStart || b.Window.To.Unix() != dayEnd {
-			t.Errorf("window %s, want [%d, %d)", b.Window, dayStart, dayEnd)
-		}
-		got := map[string]string{}
-		for _, v := range b.Values {
-			got[v.Key] = v.Value
-		}
-		want := s.want()
-		if len(got) != len(want) {
-			t.Errorf("got %d values %v, want %d", len(got), got, len(want))
-		}
-		for k, w := range want {
-			if got[k] != w {
-				t.Errorf("%s = %q, want %s", k, got[k], w)
-			}
-		}
-		// The rows must make every value distinct from the others and from 0, so that a
-		// measure reading the wrong column or the wrong window cannot pass.
-		seen := map[string]bool{}
-		for _, w := range want {
-			if w == "0" || seen[w] {
-				t.Errorf("the test rows do not tell the measures apart: %v", want)
-				break
-			}
-			seen[w] = true
-		}
+// TestPack checks the pack on SQLite, MariaDB and PostgreSQL: skipped without the plugin,
+// exact values with it.
+func TestPack(t *testing.T) {
+	contribtest.Engines(t, contribtest.Pack{
+		Register: customcert.Register, Component: customcert.Component, Family: measures.Daily,
+		Install: func(t *testing.T, db *contribtest.DB, m *fixture.Model) map[string]string {
+			s := newSite(m)
+			install(t, db, m, s)
+			return s.want()
+		},
 	})
 }
 
 // install creates the plugin's tables and writes its version row, module row, course modules
 // and the test rows.
-func install(t *testing.T, db *sql.DB, d measures.Dialect, m *fixture.Model, s site) {
+func install(t *testing.T, db *contribtest.DB, m *fixture.Model, s site) {
 	t.Helper()
-	for _, tb := range []fixture.Table{certTable, issuesTable} {
-		stmts, err := fixture.TableDDL(string(d), prefix, tb)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, q := range stmts {
-			exec(t, db, d, q)
-		}
-	}
-	exec(t, db, d, "INSERT INTO {config_plugins} (plugin, name, value) VALUES (?, ?, ?)", customcert.Component, "version", "2024042200")
+	db.CreateTables(t, certTable, issuesTable)
+	db.InstallPlugin(t, customcert.Component, "2024042200")
 	var module int64
 	for _, mod := range m.Modules {
 		module = max(module, mod.ID+1)
 	}
-	exec(t, db, d, "INSERT INTO {modules} (id, name, search, visible) VALUES (?, ?, ?, ?)", module, "customcert", "", 1)
+	db.Exec(t, "INSERT INTO {modules} (id, name, search, visible) VALUES (?, ?, ?, ?)", module, "customcert", "", 1)
 	addCM := func(course, instance int64, deleting int) {
-		exec(t, db, d, "INSERT INTO {course_modules} (course, module, instance, section, added, deletioninprogress) VALUES (?, ?, ?, ?, ?, ?)",
+		db.Exec(t, "INSERT INTO {course_modules} (course, module, instance, section, added, deletioninprogress) VALUES (?, ?, ?, ?, ?, ?)",
 			course, module, instance, 1, dayStart-86400, deleting)
 	}
 	for _, c := range s.certs {
-		exec(t, db, d, "INSERT INTO {customcert} (id, course, templateid, name, protection, timecreated, timemodified) VALUES (?, ?, ?, ?, ?, ?, ?)",
+		db.Exec(t, "INSERT INTO {customcert} (id, course, templateid, name, protection, timecreated, timemodified) VALUES (?, ?, ?, ?, ?, ?, ?)",
 			c.id, c.course, c.id, "Certificate "+strconv.FormatInt(c.id, 10), "", dayStart-86400, dayStart-86400)
 		switch c.cm {
 		case 1:
@@ -259,19 +157,7 @@ func install(t *testing.T, db *sql.DB, d measures.Dialect, m *fixture.Model, s s
 		addCM(s.certs[0].course, 9000+int64(i), 0)
 	}
 	for i, is := range s.issues {
-		exec(t, db, d, "INSERT INTO {customcert_issues} (userid, customcertid, code, emailed, timecreated) VALUES (?, ?, ?, ?, ?)",
+		db.Exec(t, "INSERT INTO {customcert_issues} (userid, customcertid, code, emailed, timecreated) VALUES (?, ?, ?, ?, ?)",
 			is.user, is.cert, "CODE"+strconv.Itoa(i), i%2, is.time)
-	}
-}
-
-// exec runs Moodle-style SQL ({table}, ?) on the test database.
-func exec(t *testing.T, db *sql.DB, d measures.Dialect, query string, args ...any) {
-	t.Helper()
-	q, flat, err := d.Expand(query, prefix, args)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.ExecContext(context.Background(), q, flat...); err != nil {
-		t.Fatalf("%s: %v", q, err)
 	}
 }
