@@ -404,6 +404,14 @@ func (r *Runner) installedPlugins(ctx context.Context, sess *session, rules []*D
 	if !need {
 		return nil, nil
 	}
+	// Bounded like any measure query: this is often the burst's first statement, and a
+	// database that accepts connections but never answers must not hold the burst forever.
+	timeout := sess.site.MeasureTimeout
+	if timeout <= 0 {
+		timeout = DefaultMeasureTimeout
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
 	rows, err := sess.Query(ctx, "SELECT plugin FROM {config_plugins} WHERE name = ?", "version")
 	if err != nil {
 		return nil, err
