@@ -127,7 +127,7 @@ func loadSite(d measures.Dialect, dsn string, sz siteSize) *loadedSite {
 	s := &loadedSite{dialect: d}
 	start := time.Now()
 	// Both optional plugins are installed, so that their queries are measured too.
-	s.model = fixture.Generate(benchSeed, sz.size, benchNow, fixture.WithAdvancedPerfs(), fixture.WithHVP())
+	s.model = fixture.Generate(benchSeed, sz.size, benchNow, fixture.WithAdvancedPerfs())
 	switch d {
 	case measures.SQLite:
 		db, err := fixture.OpenSQLiteMemory()

@@ -24,7 +24,7 @@ import (
 	"syscall"
 	_ "time/tzdata" // site time zones load even where the system has no zoneinfo
 
-	"github.com/moodle-zabbix/moodle-zabbix/internal/app"
+	"github.com/moodle-zabbix/moodle-zabbix/cmd/moodle-zabbix/app"
 )
 
 func main() {

@@ -6,7 +6,7 @@ import (
 	"sort"
 	"time"
 
-	"github.com/moodle-zabbix/moodle-zabbix/catalogue"
+	"github.com/moodle-zabbix/moodle-zabbix/measures/catalogue"
 	"github.com/moodle-zabbix/moodle-zabbix/internal/config"
 	"github.com/moodle-zabbix/moodle-zabbix/internal/provision"
 	"github.com/moodle-zabbix/moodle-zabbix/internal/zabbixapi"

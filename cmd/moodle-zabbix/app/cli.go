@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/moodle-zabbix/moodle-zabbix/catalogue"
+	"github.com/moodle-zabbix/moodle-zabbix/measures/catalogue"
 	"github.com/moodle-zabbix/moodle-zabbix/measures"
 )
 

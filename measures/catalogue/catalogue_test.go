@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/moodle-zabbix/moodle-zabbix/catalogue"
+	"github.com/moodle-zabbix/moodle-zabbix/measures/catalogue"
 	"github.com/moodle-zabbix/moodle-zabbix/internal/fixture"
 	"github.com/moodle-zabbix/moodle-zabbix/internal/ztest"
 	"github.com/moodle-zabbix/moodle-zabbix/measures"

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/moodle-zabbix/moodle-zabbix/catalogue"
+	"github.com/moodle-zabbix/moodle-zabbix/measures/catalogue"
 	"github.com/moodle-zabbix/moodle-zabbix/internal/fixture"
 	"github.com/moodle-zabbix/moodle-zabbix/measures"
 )

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/moodle-zabbix/moodle-zabbix/catalogue"
+	"github.com/moodle-zabbix/moodle-zabbix/measures/catalogue"
 	"github.com/moodle-zabbix/moodle-zabbix/measures"
 )
 
