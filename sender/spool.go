@@ -21,7 +21,7 @@ import (
 const (
 	// DefaultSpoolMaxBytes bounds the pending data of one spool.
 	DefaultSpoolMaxBytes = 256 << 20
-	// DefaultSpoolMaxAge bounds the age of pending values.
+	// DefaultSpoolMaxAge bounds how long values wait in the spool.
 	DefaultSpoolMaxAge = 7 * 24 * time.Hour
 	// DefaultSegmentBytes is the size after which a new segment file starts.
 	DefaultSegmentBytes = 4 << 20
@@ -45,8 +45,11 @@ type SpoolOptions struct {
 	// MaxBytes bounds the pending records (0: DefaultSpoolMaxBytes, <0: no
 	// bound). The oldest records are dropped, and counted, beyond it.
 	MaxBytes int64
-	// MaxAge drops records whose newest value is older than this (0:
-	// DefaultSpoolMaxAge, <0: no bound).
+	// MaxAge drops records that have waited in the spool longer than this
+	// (0: DefaultSpoolMaxAge, <0: no bound). The wait is measured from the
+	// time of the Append, which is stored in each record, not from the
+	// clocks of the values: values computed for a past period are kept as
+	// long as recent ones. Records are dropped oldest first, and counted.
 	MaxAge time.Duration
 	// SegmentBytes is the segment size after which appends go to a new file
 	// (0: DefaultSegmentBytes).
@@ -65,8 +68,9 @@ type SpoolOptions struct {
 // delivered, for one destination. Its directory holds segment files named
 // by a sequence number ("00000000000000000001.seg") that are only ever
 // appended to; each record is a little-endian uint32 payload length, the
-// CRC-32C (Castagnoli) of the payload, and the payload, a JSON array of
-// Item. A "checkpoint" file, replaced atomically (write, fsync, rename,
+// CRC-32C (Castagnoli) of the payload, and the payload, a JSON object
+// {"appended": <Unix seconds of the Append>, "items": [<Item>, ...]}. A
+// "checkpoint" file, replaced atomically (write, fsync, rename,
 // fsync of the directory), tells how far Replay got. Fully consumed
 // segments are deleted. A "lock" file keeps a second process out.
 //
@@ -99,12 +103,12 @@ type Spool struct {
 
 // recRef locates one pending record.
 type recRef struct {
-	seg    int64
-	off    int64
-	size   int64 // header and payload
-	items  int
-	oldest int64
-	newest int64
+	seg      int64
+	off      int64
+	size     int64 // header and payload
+	items    int
+	oldest   int64 // oldest value clock
+	appended int64 // Unix seconds of the Append that wrote the record
 }
 
 // SpoolStats are cumulative counters since the spool was opened.
@@ -344,8 +348,34 @@ var (
 	errTornRecord    = errors.New("truncated record")
 	errRecordLength  = errors.New("impossible record length")
 	errRecordCRC     = errors.New("record checksum mismatch")
-	errRecordPayload = errors.New("record payload is not a JSON array of items")
+	errRecordPayload = errors.New("record payload is not an object with an append time and items")
 )
+
+// record is the payload of a spool record.
+type record struct {
+	// Appended is when the record was appended, in Unix seconds.
+	Appended int64 `json:"appended"`
+	// Items are the values, never empty.
+	Items []Item `json:"items"`
+}
+
+// marshalRecord encodes the payload of a record.
+func marshalRecord(appended int64, items []Item) ([]byte, error) {
+	return json.Marshal(record{Appended: appended, Items: items})
+}
+
+// unmarshalRecord decodes a record payload; both members are required and
+// items must not be empty.
+func unmarshalRecord(payload []byte) (record, error) {
+	var raw struct {
+		Appended *int64 `json:"appended"`
+		Items    []Item `json:"items"`
+	}
+	if err := json.Unmarshal(payload, &raw); err != nil || raw.Appended == nil || len(raw.Items) == 0 {
+		return record{}, errRecordPayload
+	}
+	return record{Appended: *raw.Appended, Items: raw.Items}, nil
+}
 
 // encodeRecord frames a JSON payload as a spool record.
 func encodeRecord(dst, payload []byte) []byte {
@@ -356,57 +386,54 @@ func encodeRecord(dst, payload []byte) []byte {
 	return append(dst, payload...)
 }
 
-// decodeRecord decodes the record at the start of data and returns its
-// items and total size.
-func decodeRecord(data []byte) ([]Item, int, error) {
+// decodeRecord decodes the record at the start of data and returns it with
+// its total size.
+func decodeRecord(data []byte) (record, int, error) {
 	if len(data) < recordHeaderSize {
-		return nil, 0, errTornRecord
+		return record{}, 0, errTornRecord
 	}
 	n := binary.LittleEndian.Uint32(data[0:])
 	sum := binary.LittleEndian.Uint32(data[4:])
 	if n == 0 || n > maxRecordPayload {
-		return nil, 0, fmt.Errorf("%w: %d", errRecordLength, n)
+		return record{}, 0, fmt.Errorf("%w: %d", errRecordLength, n)
 	}
 	if uint64(len(data)-recordHeaderSize) < uint64(n) {
-		return nil, 0, errTornRecord
+		return record{}, 0, errTornRecord
 	}
 	payload := data[recordHeaderSize : recordHeaderSize+int(n)]
 	if crc32.Checksum(payload, crcTable) != sum {
-		return nil, 0, errRecordCRC
+		return record{}, 0, errRecordCRC
 	}
-	var items []Item
-	if err := json.Unmarshal(payload, &items); err != nil || len(items) == 0 {
-		return nil, 0, errRecordPayload
+	rec, err := unmarshalRecord(payload)
+	if err != nil {
+		return record{}, 0, err
 	}
-	return items, recordHeaderSize + int(n), nil
+	return rec, recordHeaderSize + int(n), nil
 }
 
 // scanRecords indexes the records in data; good is the length of the valid
 // prefix and err says why scanning stopped early.
 func scanRecords(data []byte) (recs []recRef, good int, err error) {
 	for good < len(data) {
-		items, n, err := decodeRecord(data[good:])
+		rec, n, err := decodeRecord(data[good:])
 		if err != nil {
 			return recs, good, err
 		}
-		r := recRef{off: int64(good), size: int64(n), items: len(items)}
-		r.oldest, r.newest = clockRange(items)
-		recs = append(recs, r)
+		recs = append(recs, recRef{off: int64(good), size: int64(n), items: len(rec.Items),
+			oldest: oldestClock(rec.Items), appended: rec.Appended})
 		good += n
 	}
 	return recs, good, nil
 }
 
-func clockRange(items []Item) (oldest, newest int64) {
+// oldestClock returns the smallest clock of items.
+func oldestClock(items []Item) (oldest int64) {
 	for i, it := range items {
 		if i == 0 || it.Clock < oldest {
 			oldest = it.Clock
 		}
-		if it.Clock > newest {
-			newest = it.Clock
-		}
 	}
-	return oldest, newest
+	return oldest
 }
 
 func (s *Spool) pushLocked(r recRef) {
@@ -422,7 +449,8 @@ func (s *Spool) popLocked() recRef {
 	return r
 }
 
-// Append stores items durably. Values without a clock are stamped with the
+// Append stores items durably, with the current time as their append time
+// (see SpoolOptions.MaxAge). Values without a clock are stamped with the
 // current time first, so that they keep their time when replayed later. On
 // a nil return the values are on disk.
 func (s *Spool) Append(items []Item) error {
@@ -430,6 +458,7 @@ func (s *Spool) Append(items []Item) error {
 		return nil
 	}
 	now := s.now()
+	appended := now.Unix()
 	stamped := make([]Item, len(items))
 	for i, it := range items {
 		if it.Clock == 0 {
@@ -441,16 +470,15 @@ func (s *Spool) Append(items []Item) error {
 	var refs []recRef
 	for start := 0; start < len(stamped); start += maxRecordItems {
 		chunk := stamped[start:min(start+maxRecordItems, len(stamped))]
-		payload, err := json.Marshal(chunk)
+		payload, err := marshalRecord(appended, chunk)
 		if err != nil {
 			return fmt.Errorf("spool %s: encode: %w", s.dir, err)
 		}
 		if len(payload) > maxRecordPayload {
 			return fmt.Errorf("spool %s: record of %d bytes is too large", s.dir, len(payload))
 		}
-		r := recRef{off: int64(len(buf)), size: int64(len(payload) + recordHeaderSize), items: len(chunk)}
-		r.oldest, r.newest = clockRange(chunk)
-		refs = append(refs, r)
+		refs = append(refs, recRef{off: int64(len(buf)), size: int64(len(payload) + recordHeaderSize), items: len(chunk),
+			oldest: oldestClock(chunk), appended: appended})
 		buf = encodeRecord(buf, payload)
 	}
 
@@ -527,16 +555,18 @@ func syncDir(dir string) error {
 	return d.Sync()
 }
 
-// enforceLocked drops the oldest records beyond MaxBytes or MaxAge.
+// enforceLocked drops the oldest records beyond MaxBytes or MaxAge. Records
+// are appended in time order, so the ones over MaxAge are at the front.
 func (s *Spool) enforceLocked() {
 	dropped, records := 0, 0
-	cutoff := int64(0)
-	if s.opts.MaxAge > 0 {
+	ageBound := s.opts.MaxAge > 0
+	var cutoff int64
+	if ageBound {
 		cutoff = s.now().Add(-s.opts.MaxAge).Unix()
 	}
 	for len(s.recs) > 0 {
 		over := s.opts.MaxBytes > 0 && s.pendSize > s.opts.MaxBytes
-		old := cutoff > 0 && s.recs[0].newest < cutoff
+		old := ageBound && s.recs[0].appended < cutoff
 		if !over && !old {
 			break
 		}
@@ -745,10 +775,10 @@ func (s *Spool) nextBatch() ([]Item, []recRef, int, error) {
 			files[r.seg] = f
 		}
 		buf := make([]byte, r.size)
-		var items []Item
+		var rec record
 		_, err := f.ReadAt(buf, r.off)
 		if err == nil {
-			items, _, err = decodeRecord(buf)
+			rec, _, err = decodeRecord(buf)
 		}
 		if err != nil {
 			if i > 0 {
@@ -766,6 +796,7 @@ func (s *Spool) nextBatch() ([]Item, []recRef, int, error) {
 			}
 			return nil, []recRef{r}, 0, nil
 		}
+		items := rec.Items
 		if i == 0 {
 			items = items[min(s.skip, len(items)):]
 		}

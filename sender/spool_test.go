@@ -182,19 +182,51 @@ func TestSpoolBounds(t *testing.T) {
 		}
 	})
 	t.Run("max age", func(t *testing.T) {
-		now := time.Unix(1700000000, 0)
+		// MaxAge is about time spent in the spool, whatever the clocks of
+		// the values: a catch-up burst for a past period must be kept.
+		base := time.Unix(1700000000, 0)
+		now := base
+		opts := sender.SpoolOptions{MaxAge: time.Hour, Now: func() time.Time { return now }}
 		dir := t.TempDir()
-		sp := openSpool(t, dir, sender.SpoolOptions{MaxAge: time.Hour, Now: func() time.Time { return now }})
-		old := []sender.Item{{Host: "h", Key: "old", Value: "1", Clock: now.Add(-2 * time.Hour).Unix()}}
-		fresh := []sender.Item{{Host: "h", Key: "fresh", Value: "1", Clock: now.Add(-time.Minute).Unix()}}
-		if err := sp.Append(old); err != nil {
-			t.Fatal(err)
+		sp := openSpool(t, dir, opts)
+		item := func(key string, clock time.Time) []sender.Item {
+			return []sender.Item{{Host: "h", Key: key, Value: "1", Clock: clock.Unix()}}
 		}
-		if err := sp.Append(fresh); err != nil {
-			t.Fatal(err)
+		past := item("past", base.Add(-30*24*time.Hour))
+		fresh := item("fresh", base.Add(30*time.Minute))
+		late := item("late", base.Add(-2*time.Hour))
+		steps := []struct {
+			at          time.Duration // since base
+			reopen      bool
+			append      []sender.Item
+			wantDepth   int
+			wantDropped int // cumulative, this Spool instance
+		}{
+			{at: 0, append: past, wantDepth: 1},
+			{at: 30 * time.Minute, append: fresh, wantDepth: 2},
+			{at: time.Hour, wantDepth: 2},                                                    // exactly MaxAge: kept
+			{at: 61 * time.Minute, reopen: true, append: late, wantDepth: 2, wantDropped: 1}, // past dropped at open
 		}
+		for i, st := range steps {
+			now = base.Add(st.at)
+			if st.reopen {
+				sp.Close()
+				sp = openSpool(t, dir, opts)
+			}
+			if st.append != nil {
+				if err := sp.Append(st.append); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if d, s := sp.Depth(), sp.Stats(); d.Items != st.wantDepth || s.Dropped != st.wantDropped {
+				t.Fatalf("step %d: depth %+v stats %+v, want %d pending, %d dropped", i, d, s, st.wantDepth, st.wantDropped)
+			}
+		}
+		// fresh (appended at +30m) is now over MaxAge, late (+61m) is not,
+		// although late's clock is older than fresh's.
+		now = base.Add(100 * time.Minute)
 		got, st := collect(t, sp)
-		if st.Dropped != 1 || !reflect.DeepEqual(got, fresh) {
+		if st.Dropped != 2 || sp.Stats().Dropped != 2 || !reflect.DeepEqual(got, late) {
 			t.Fatalf("got %v, stats %+v", got, st)
 		}
 	})
@@ -416,5 +448,41 @@ func TestSpoolingSenderPartialDelivery(t *testing.T) {
 	got, _ := collect(t, sp)
 	if !reflect.DeepEqual(got, items[20:]) {
 		t.Fatalf("spooled %v, want the last 5", got)
+	}
+}
+
+func TestSpoolingSenderReplayFailures(t *testing.T) {
+	sp := openSpool(t, t.TempDir(), sender.SpoolOptions{})
+	items := makeItems(25)
+	ss := &sender.SpoolingSender{Sender: newClient(t, sender.Options{Servers: []string{deadAddr(t)}, BatchSize: 10}), Spool: sp}
+	if res, err := ss.Send(context.Background(), items); res.Spooled != 25 || err == nil {
+		t.Fatalf("res %+v err %v, want 25 values spooled", res, err)
+	}
+
+	// Replayed packets: 3 of 10 values failed, 10 values rejected, 5 processed;
+	// then the new values are all processed.
+	srv := startServer(t, nthRequest(map[int]sendertest.Reply{1: {Failed: 3}, 2: {Response: "failed", Info: "no"}}))
+	ss.Sender = newClient(t, sender.Options{Servers: []string{srv.Addr}, BatchSize: 10})
+	fresh := makeItems(2)
+	res, err := ss.Send(context.Background(), fresh)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rr := res.ReplayResult
+	if rr.Processed != 12 || rr.Failed != 3 || rr.Total != 15 || res.ReplayRejected != 10 {
+		t.Fatalf("replay result %+v, rejected %d; want 12 processed, 3 failed, 15 total, 10 rejected", rr, res.ReplayRejected)
+	}
+	if res.Replay.Items != 25 || res.Replay.SendErrors != 1 || res.Processed != 2 || res.Failed != 0 || sp.Depth().Items != 0 {
+		t.Fatalf("res %+v depth %+v", res, sp.Depth())
+	}
+	// Answered values are never sent again.
+	if got, want := srv.Items(), append(append([]sender.Item{}, items...), fresh...); !reflect.DeepEqual(got, want) {
+		t.Fatalf("server got %d values, want %d once each in order", len(got), len(want))
+	}
+
+	// Nothing left to replay: nothing reported.
+	res, err = ss.Send(context.Background(), fresh[:1])
+	if err != nil || res.ReplayResult != (sender.Result{}) || res.ReplayRejected != 0 || res.Processed != 1 {
+		t.Fatalf("res %+v err %v", res, err)
 	}
 }

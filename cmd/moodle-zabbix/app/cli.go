@@ -12,8 +12,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/moodle-zabbix/moodle-zabbix/measures/catalogue"
 	"github.com/moodle-zabbix/moodle-zabbix/measures"
+	"github.com/moodle-zabbix/moodle-zabbix/measures/catalogue"
 )
 
 // Version is the program's version, set at build time with -ldflags "-X ...app.Version=v1.2.3".

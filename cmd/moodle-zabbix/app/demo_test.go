@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/moodle-zabbix/moodle-zabbix/measures/catalogue"
 	"github.com/moodle-zabbix/moodle-zabbix/measures"
+	"github.com/moodle-zabbix/moodle-zabbix/measures/catalogue"
 )
 
 // TestDemo runs the whole demo: synthetic site, every family, the real protocol to a loopback
