@@ -199,6 +199,11 @@ func (d *Discovery) TemplateName() string {
 // DefaultTemplate is the host template a measure belongs to when it names none.
 const DefaultTemplate = "Moodle"
 
+// PerformanceTemplate is the host template of cron, task, queue, storage, database and
+// self-monitoring measures. With DefaultTemplate it is linked to every Moodle site; contrib
+// templates are linked only to the sites that have their plugin.
+const PerformanceTemplate = "Moodle performance"
+
 // Measure is one monitored value: what is queried, what is sent, and everything the template
 // item, its triggers and the docs need. One definition drives them all.
 type Measure struct {

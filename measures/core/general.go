@@ -146,7 +146,7 @@ var upgradeStateMap = &measures.ValueMap{
 	},
 }
 
-const performanceTemplate = "Moodle performance"
+const performanceTemplate = measures.PerformanceTemplate
 
 func init() {
 	lateMinutes := int(CronLateAfter / time.Minute)

@@ -69,7 +69,7 @@ var storageOldestLog = &measures.Query{
 }
 
 func init() {
-	const perf = "Moodle performance"
+	const perf = performanceTemplate
 	const kib = "The plugin sent KiB (bytes / 1024, rounded to two decimals) as text; this sends bytes as an unsigned integer."
 	perRecord := " Sizes add up file records, so a content referenced twice counts twice."
 	measures.MustRegister(

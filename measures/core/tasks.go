@@ -61,7 +61,7 @@ var tasksHourly = &measures.Query{
 }
 
 func init() {
-	const perf = "Moodle performance"
+	const perf = performanceTemplate
 	measures.MustRegister(
 		measures.Measure{
 			Key:  "moodle.tasks.adhocoldestage",

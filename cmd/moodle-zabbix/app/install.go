@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/moodle-zabbix/moodle-zabbix/internal/config"
@@ -50,8 +51,9 @@ func exportVersion(v zabbixapi.Version) string {
 }
 
 // InstallPlan builds what install provisions: every template in the server's format, the
-// host groups, one host per site linked to the Moodle templates (plus the site's extra
-// templates) with its macros, and one host per fleet linked to the fleet template.
+// host groups, one host per site linked to the core templates ("Moodle", "Moodle performance")
+// plus the templates the site lists (contrib packs) with its macros, and one host per fleet
+// linked to the fleet template.
 func InstallPlan(cfg *config.Config, reg *measures.Registry, zabbixVersion string) (provision.Plan, error) {
 	fleetGroup := DefaultSiteGroup
 	if len(cfg.Fleets) > 0 {
@@ -67,9 +69,19 @@ func InstallPlan(cfg *config.Config, reg *measures.Registry, zabbixVersion strin
 	}
 	plan := provision.Plan{TemplateYAML: yaml}
 	groups := map[string]bool{}
-	var siteTemplates []string
+	// Every site gets the core templates; a contrib pack's template only where the site lists
+	// it (its plugin is installed there), or its nodata triggers would fire.
+	siteTemplates := []string{measures.DefaultTemplate, measures.PerformanceTemplate}
+	known := map[string]bool{}
 	for _, n := range reg.Templates() {
-		siteTemplates = append(siteTemplates, n)
+		known[n] = true
+	}
+	for i, s := range cfg.Sites {
+		for _, n := range s.Templates {
+			if !known[n] {
+				return provision.Plan{}, fmt.Errorf("%s: sites[%d].templates: no template %q is generated (have %s)", cfg.File(), i, n, strings.Join(reg.Templates(), ", "))
+			}
+		}
 	}
 	for _, s := range cfg.Sites {
 		gs := s.Groups
