@@ -454,30 +454,53 @@ func TestSpoolingSenderPartialDelivery(t *testing.T) {
 func TestSpoolingSenderReplayFailures(t *testing.T) {
 	sp := openSpool(t, t.TempDir(), sender.SpoolOptions{})
 	items := makeItems(25)
+	second, fresh := makeItems(3), makeItems(2)
+	for i := range second {
+		second[i].Key = "second"
+	}
 	ss := &sender.SpoolingSender{Sender: newClient(t, sender.Options{Servers: []string{deadAddr(t)}, BatchSize: 10}), Spool: sp}
 	if res, err := ss.Send(context.Background(), items); res.Spooled != 25 || err == nil {
 		t.Fatalf("res %+v err %v, want 25 values spooled", res, err)
 	}
 
-	// Replayed packets: 3 of 10 values failed, 10 values rejected, 5 processed;
-	// then the new values are all processed.
-	srv := startServer(t, nthRequest(map[int]sendertest.Reply{1: {Failed: 3}, 2: {Response: "failed", Info: "no"}}))
-	ss.Sender = newClient(t, sender.Options{Servers: []string{srv.Addr}, BatchSize: 10})
-	fresh := makeItems(2)
-	res, err := ss.Send(context.Background(), fresh)
+	// The first replayed packet is answered with 2 failed values, the
+	// second gets no answer: the answer is reported, its values consumed,
+	// the rest stays in the spool and the new values join it.
+	srv1 := startServer(t, nthRequest(map[int]sendertest.Reply{1: {Failed: 2}, 2: {Refuse: true, NoRecord: true}}))
+	ss.Sender = newClient(t, sender.Options{Servers: []string{srv1.Addr}, BatchSize: 10})
+	res, err := ss.Send(context.Background(), second)
+	var spe *sender.SpooledError
+	if !errors.As(err, &spe) || res.Spooled != 3 {
+		t.Fatalf("res %+v err %v, want the new values spooled", res, err)
+	}
+	if rr := res.ReplayResult; rr.Processed != 8 || rr.Failed != 2 || rr.Total != 10 || res.ReplayRejected != 0 || res.Replay.Items != 10 {
+		t.Fatalf("res %+v, want 8 processed, 2 failed, 10 replayed", res)
+	}
+	if d := sp.Depth(); d.Items != 18 {
+		t.Fatalf("depth %+v, want 15 old + 3 new values", d)
+	}
+
+	// Replayed packets: 3 of 10 values failed, then 8 values rejected; the
+	// new values are all processed.
+	srv2 := startServer(t, nthRequest(map[int]sendertest.Reply{1: {Failed: 3}, 2: {Response: "failed", Info: "no"}}))
+	ss.Sender = newClient(t, sender.Options{Servers: []string{srv2.Addr}, BatchSize: 10})
+	res, err = ss.Send(context.Background(), fresh)
 	if err != nil {
 		t.Fatal(err)
 	}
-	rr := res.ReplayResult
-	if rr.Processed != 12 || rr.Failed != 3 || rr.Total != 15 || res.ReplayRejected != 10 {
-		t.Fatalf("replay result %+v, rejected %d; want 12 processed, 3 failed, 15 total, 10 rejected", rr, res.ReplayRejected)
+	if rr := res.ReplayResult; rr.Processed != 7 || rr.Failed != 3 || rr.Total != 10 || res.ReplayRejected != 8 {
+		t.Fatalf("replay result %+v, rejected %d; want 7 processed, 3 failed, 10 total, 8 rejected", rr, res.ReplayRejected)
 	}
-	if res.Replay.Items != 25 || res.Replay.SendErrors != 1 || res.Processed != 2 || res.Failed != 0 || sp.Depth().Items != 0 {
+	if res.Replay.Items != 18 || res.Replay.SendErrors != 1 || res.Processed != 2 || res.Failed != 0 || sp.Depth().Items != 0 {
 		t.Fatalf("res %+v depth %+v", res, sp.Depth())
 	}
 	// Answered values are never sent again.
-	if got, want := srv.Items(), append(append([]sender.Item{}, items...), fresh...); !reflect.DeepEqual(got, want) {
-		t.Fatalf("server got %d values, want %d once each in order", len(got), len(want))
+	if got := srv1.Items(); !reflect.DeepEqual(got, items[:10]) {
+		t.Fatalf("first server got %d values, want the first 10", len(got))
+	}
+	want := append(append(append([]sender.Item{}, items[10:]...), second...), fresh...)
+	if got := srv2.Items(); !reflect.DeepEqual(got, want) {
+		t.Fatalf("second server got %d values, want %d once each in order", len(got), len(want))
 	}
 
 	// Nothing left to replay: nothing reported.

@@ -26,6 +26,15 @@ type SpoolResult struct {
 	Result
 	// Replay reports the replay of older values done first.
 	Replay ReplayStats
+	// ReplayResult sums the server's answers to the packets of replayed
+	// values: Failed counts replayed values the server refused (unknown
+	// host or key, ...). They were answered, so they are consumed and never
+	// sent again, and they are not counted in the embedded Result.
+	ReplayResult Result
+	// ReplayRejected counts replayed values in packets the server rejected
+	// as a whole (response "failed", a *RejectedError); they are not in
+	// ReplayResult and are not sent again either.
+	ReplayRejected int
 	// Spooled is the number of new values stored in the spool because they
 	// could not be delivered.
 	Spooled int
@@ -50,7 +59,10 @@ func (e *SpooledError) Error() string {
 // Unwrap returns why delivery failed.
 func (e *SpooledError) Unwrap() error { return e.Err }
 
-// Send first replays the spool, then sends items. When the replay cannot
+// Send first replays the spool, then sends items. Failures the server
+// answered for replayed values are not returned as errors: they are counted
+// in SpoolResult.ReplayResult and SpoolResult.ReplayRejected (and in
+// Replay.SendErrors). When the replay cannot
 // deliver, items go straight to the spool behind the older values (the
 // server is unreachable; trying again would only wait for the same
 // timeouts). When items cannot all be delivered, the undelivered ones are
@@ -62,7 +74,9 @@ func (ss *SpoolingSender) Send(ctx context.Context, items []Item) (SpoolResult, 
 	var replayErr error
 	if ss.Spool.Depth().Records > 0 {
 		st, err := ss.Spool.Replay(ctx, func(ctx context.Context, batch []Item) error {
-			_, err := ss.Sender.Send(ctx, batch)
+			res, err := ss.Sender.Send(ctx, batch)
+			out.ReplayResult.Add(res)
+			out.ReplayRejected += rejectedItems(err)
 			return err
 		})
 		out.Replay = st
@@ -91,6 +105,26 @@ func (ss *SpoolingSender) Send(ctx context.Context, items []Item) (SpoolResult, 
 		}
 	}
 	return out, errors.Join(append(others, ss.spool(de.Undelivered, &out, de.Err))...)
+}
+
+// rejectedItems sums the values of every *RejectedError in err's tree (a
+// Client joins one per rejected packet).
+func rejectedItems(err error) int {
+	switch e := err.(type) {
+	case nil:
+		return 0
+	case *RejectedError:
+		return e.Items
+	case interface{ Unwrap() []error }:
+		n := 0
+		for _, sub := range e.Unwrap() {
+			n += rejectedItems(sub)
+		}
+		return n
+	case interface{ Unwrap() error }:
+		return rejectedItems(e.Unwrap())
+	}
+	return 0
 }
 
 // spool appends undelivered values and builds the matching error.

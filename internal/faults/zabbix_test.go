@@ -74,9 +74,9 @@ func TestZabbixStoppedMidBurst(t *testing.T) {
   servers: ["%s"]
   timeout: 3s
   batch_size: 5
-  # The runs below go back weeks and months, each for its own window; values whose clock is
-  # older than spool.max_age (7 days by default) would be dropped from the spool, on purpose.
-  spool: {dir: %s, max_age: 26280h}
+  # The runs below go back weeks and months, each for its own window: max_age counts the time
+  # spent in the spool, not the values' clocks, so the default keeps them.
+  spool: {dir: %s}
   api: {url: "%s", username: "%s", password: "env:MZ_ZABBIX_PASSWORD"}
 sites:
   - {name: zbx, host: "%s", driver: mysql, dsn: "env:MZ_FAULT_DSN", groups: ["%s"]}

@@ -62,6 +62,8 @@ type Delivery struct {
 	// discarded (counted, never silent).
 	Replayed int
 	Dropped  int
+	// ReplayRefused counts replayed values Zabbix answered as failed (included in Failed).
+	ReplayRefused int
 	// Held counts values of freshly discovered items that had to wait for Zabbix; HeldFailed
 	// those still refused when the wait ended.
 	Held       int
@@ -102,12 +104,22 @@ func (d *Deliverer) Deliver(ctx context.Context, host string, b *measures.Burst)
 		}
 	}
 	var out Delivery
+	// replayed counts what the spool's replay did before a send: values delivered, values
+	// Zabbix refused (counted as failed, so the run exits 2), values the spool dropped.
+	replayed := func(res sender.SpoolResult) {
+		out.Replayed += res.Replay.Items
+		out.Dropped += res.Replay.Dropped
+		if refused := res.ReplayResult.Failed + res.ReplayRejected; refused > 0 {
+			out.Failed += refused
+			out.ReplayRefused += refused
+			log.Warn("Zabbix refused replayed values", "host", host, "values", refused)
+		}
+	}
 	add := func(res sender.SpoolResult, err error) {
 		out.Processed += res.Processed
 		out.Failed += res.Failed
 		out.Spooled += res.Spooled
-		out.Replayed += res.Replay.Items
-		out.Dropped += res.Replay.Dropped
+		replayed(res)
 		if err != nil && !isPartial(err) {
 			out.Err = errors.Join(out.Err, err)
 		}
@@ -137,8 +149,7 @@ func (d *Deliverer) Deliver(ctx context.Context, host string, b *measures.Burst)
 		for _, it := range pending {
 			res, err := d.Sender.Send(ctx, []sender.Item{it})
 			out.Spooled += res.Spooled
-			out.Replayed += res.Replay.Items
-			out.Dropped += res.Replay.Dropped
+			replayed(res)
 			if err != nil && !isPartial(err) {
 				out.Err = errors.Join(out.Err, err)
 				continue
@@ -194,6 +205,9 @@ func (d Delivery) String() string {
 	}
 	if d.Replayed > 0 {
 		s += fmt.Sprintf(", replayed %d", d.Replayed)
+	}
+	if d.ReplayRefused > 0 {
+		s += fmt.Sprintf(" (%d of them refused)", d.ReplayRefused)
 	}
 	if d.Dropped > 0 {
 		s += fmt.Sprintf(", dropped from spool %d", d.Dropped)

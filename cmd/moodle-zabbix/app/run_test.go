@@ -286,3 +286,34 @@ sites:
 		}
 	}
 }
+
+// TestReplayRefusedCountsAsFailed: spooled values that Zabbix refuses when they are replayed
+// are reported, and the run exits 2, instead of passing for delivered.
+func TestReplayRefusedCountsAsFailed(t *testing.T) {
+	now := time.Now()
+	var mode atomic.Int32 // 0 down, 1 refuse everything, 2 accept
+	trapper := sendertest.NewServer(func(req sendertest.Request) sendertest.Reply {
+		switch mode.Load() {
+		case 0:
+			return sendertest.Reply{Refuse: true, NoRecord: true}
+		case 1:
+			return sendertest.Reply{Failed: len(req.Data)}
+		}
+		return sendertest.Reply{}
+	})
+	defer trapper.Close()
+	cfg := writeConfig(t, trapper.Addr, testSite(t, now), "")
+	if code, out, _ := runCLI(t, "run", "--family", "weekly", "--config", cfg); code != ExitFailure {
+		t.Fatalf("down: exit %d\n%s", code, out)
+	}
+	mode.Store(1)
+	code, out, _ := runCLI(t, "run", "--family", "monthly", "--config", cfg)
+	if code != ExitSomeFail || !strings.Contains(out, "of them refused") {
+		t.Fatalf("replay refused: exit %d, want 2 with the refusal reported\n%s", code, out)
+	}
+	mode.Store(2)
+	code, out, _ = runCLI(t, "run", "--family", "monthly", "--config", cfg)
+	if code != ExitOK || strings.Contains(out, "replayed") {
+		t.Fatalf("refused values must not be replayed again: exit %d\n%s", code, out)
+	}
+}

@@ -21,7 +21,7 @@ import (
 	"github.com/moodle-zabbix/moodle-zabbix/measures"
 	"github.com/moodle-zabbix/moodle-zabbix/sender"
 
-	_ "github.com/go-sql-driver/mysql" // MySQL and MariaDB
+	"github.com/go-sql-driver/mysql" // MySQL and MariaDB
 	_ "github.com/jackc/pgx/v5/stdlib" // PostgreSQL
 	_ "modernc.org/sqlite"             // SQLite (demo and tests)
 )
@@ -55,6 +55,7 @@ type siteRuntime struct {
 // sender. Nothing secret appears in its errors.
 func NewRuntime(cfg *config.Config, reg *measures.Registry, log *slog.Logger) (*Runtime, error) {
 	rt := &Runtime{cfg: cfg, registry: reg, log: log}
+	_ = mysql.SetLogger(driverLogger{log: log, driver: "mysql"})
 	var err error
 	if rt.client, err = newSender(cfg); err != nil {
 		return nil, err
@@ -121,6 +122,18 @@ func openSite(sc *config.Site) (*siteRuntime, error) {
 		Disabled:         disabled,
 	}
 	return &siteRuntime{cfg: sc, db: db, site: site}, nil
+}
+
+// driverLogger sends a database driver's own messages to the structured log, at debug level:
+// the failure they accompany is reported with its measure key anyway.
+type driverLogger struct {
+	log    *slog.Logger
+	driver string
+}
+
+// Print logs one driver message.
+func (d driverLogger) Print(v ...any) {
+	d.log.Debug(strings.TrimSpace(fmt.Sprint(v...)), "driver", d.driver)
 }
 
 // redact removes secret strings from an error's text.
