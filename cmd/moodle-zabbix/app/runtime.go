@@ -21,7 +21,7 @@ import (
 	"github.com/moodle-zabbix/moodle-zabbix/measures"
 	"github.com/moodle-zabbix/moodle-zabbix/sender"
 
-	"github.com/go-sql-driver/mysql" // MySQL and MariaDB
+	"github.com/go-sql-driver/mysql"   // MySQL and MariaDB
 	_ "github.com/jackc/pgx/v5/stdlib" // PostgreSQL
 	_ "modernc.org/sqlite"             // SQLite (demo and tests)
 )
