@@ -115,26 +115,25 @@ var safeMacroValue = regexp.MustCompile(`^[A-Za-z0-9_.\-]{1,128}$`)
 // end of the family's window. It never stops at a failing query: failures are collected in the
 // burst and logged with their keys.
 func (r *Runner) Run(ctx context.Context, site *Site, f Family, now time.Time) *Burst {
-	log := r.Logger
-	if log == nil {
-		log = slog.Default()
+	br := &burstRun{log: r.Logger, site: site, sess: &session{site: site},
+		entities: map[*Discovery][]Row{}, failedRules: map[*Discovery]error{}}
+	if br.log == nil {
+		br.log = slog.Default()
 	}
-	b := &Burst{Site: site.Name, Host: site.Host, Family: f, Started: time.Now()}
-	defer func() { b.Duration = time.Since(b.Started) }()
-	b.Window = WindowFor(f, now, site.Location)
-	p := Params{Window: b.Window, Now: now, Roles: site.Roles, Courses: site.Courses, Dirroot: site.Dirroot, Dataroot: site.Dataroot}
-	if site.Previous != nil {
-		p.Previous = site.Previous(f)
-	}
-	if isZeroRoles(p.Roles) {
-		p.Roles = DefaultRoles()
-	}
-	clock := b.Window.Clock()
-	sess := &session{site: site}
+	b := &Burst{Site: site.Name, Host: site.Host, Family: f, Started: time.Now(), Window: WindowFor(f, now, site.Location)}
+	br.b = b
 	defer func() {
-		b.Unreachable = sess.connErr
-		sess.close()
+		b.Unreachable = br.sess.connErr
+		br.sess.close()
+		b.Duration = time.Since(b.Started)
 	}()
+	br.p = Params{Window: b.Window, Now: now, Roles: site.Roles, Courses: site.Courses, Dirroot: site.Dirroot, Dataroot: site.Dataroot}
+	if site.Previous != nil {
+		br.p.Previous = site.Previous(f)
+	}
+	if isZeroRoles(br.p.Roles) {
+		br.p.Roles = DefaultRoles()
+	}
 
 	var ms []*Measure
 	for _, m := range r.Registry.Family(f) {
@@ -144,112 +143,140 @@ func (r *Runner) Run(ctx context.Context, site *Site, f Family, now time.Time) *
 		}
 		ms = append(ms, m)
 	}
+	// A rule runs in its own family (its LLD JSON is sent then) and in every family that has
+	// prototypes of it (their values are filled for each discovered entity).
 	var rules []*Discovery
 	for _, d := range r.Registry.Discoveries() {
 		need := d.Family == f
 		for _, m := range ms {
-			if m.Discovery == d {
-				need = true
-			}
+			need = need || m.Discovery == d
 		}
 		if need && !site.Disabled[d.Key] {
 			rules = append(rules, d)
 		}
 	}
-
-	fail := func(q *Query, keys []string, err error) {
-		fl := Failure{Query: q.Name, Keys: keys, Err: err}
-		b.Failures = append(b.Failures, fl)
-		log.Warn("measure query failed", "site", site.Name, "family", f.String(), "query", q.Name, "keys", strings.Join(keys, ","), "err", err)
-	}
-
-	plugins, pluginsErr := r.installedPlugins(ctx, sess, rules, ms)
-	missing := func(q *Query) (string, error) {
-		if q.Skip != nil {
-			if reason := q.Skip(p); reason != "" {
-				return reason, nil
-			}
-		}
-		if q.Component == "" {
-			return "", nil
-		}
-		if pluginsErr != nil {
-			return "", fmt.Errorf("cannot tell whether plugin %s is installed: %w", q.Component, pluginsErr)
-		}
-		if !plugins[q.Component] {
-			return "plugin " + q.Component + " is not installed", nil
-		}
-		return "", nil
-	}
-
-	entities := map[*Discovery][]Row{}
-	failedRules := map[*Discovery]error{}
+	br.plugins, br.pluginsErr = br.installedPlugins(ctx, rules, ms)
 	for _, d := range rules {
-		if reason, err := missing(d.Query); err != nil || reason != "" {
-			if err != nil {
-				fail(d.Query, []string{d.Key}, err)
-				failedRules[d] = err
-			} else {
-				b.Skipped = append(b.Skipped, Skip{Key: d.Key, Reason: reason})
-				failedRules[d] = errors.New(reason)
-			}
-			continue
-		}
-		rows, err := r.runQuery(ctx, sess, d.Query, p)
-		if err != nil {
-			fail(d.Query, []string{d.Key}, err)
-			failedRules[d] = fmt.Errorf("discovery %s failed", d.Key)
-			continue
-		}
-		entities[d] = rows
-		if d.Family == f {
-			js, err := LLDJSON(d, rows)
-			if err != nil {
-				fail(d.Query, []string{d.Key}, err)
-				continue
-			}
-			b.Values = append(b.Values, Value{Key: d.Key, Value: js, Clock: clock, Discovery: true})
-		}
+		br.discover(ctx, d)
 	}
-
 	for _, g := range groupByQuery(ms) {
-		q := g[0].Query
-		keys := keysOf(g)
-		if reason, err := missing(q); err != nil {
-			fail(q, keys, err)
-			continue
-		} else if reason != "" {
-			for _, k := range keys {
-				b.Skipped = append(b.Skipped, Skip{Key: k, Reason: reason})
-			}
-			continue
-		}
-		if d := g[0].Discovery; d != nil {
-			if err, bad := failedRules[d]; bad {
-				for _, k := range keys {
-					b.Skipped = append(b.Skipped, Skip{Key: k, Reason: err.Error()})
-				}
-				continue
-			}
-		}
-		rows, err := r.runQuery(ctx, sess, q, p)
-		if err != nil {
-			fail(q, keys, err)
-			continue
-		}
-		var vals []Value
-		if d := g[0].Discovery; d != nil {
-			vals, err = prototypeValues(g, d, entities[d], rows, clock)
-		} else {
-			vals, err = scalarValues(g, rows, clock)
-		}
-		if err != nil {
-			fail(q, keys, err)
-			continue
-		}
-		b.Values = append(b.Values, vals...)
+		br.measure(ctx, g)
 	}
 	return b
+}
+
+// burstRun is the state of one Run.
+type burstRun struct {
+	log         *slog.Logger
+	site        *Site
+	sess        *session
+	b           *Burst
+	p           Params
+	plugins     map[string]bool
+	pluginsErr  error
+	entities    map[*Discovery][]Row // rows of each rule that ran
+	failedRules map[*Discovery]error // rules that failed or were skipped, with why
+}
+
+// fail records a failed query with the keys it would have filled.
+func (br *burstRun) fail(q *Query, keys []string, err error) {
+	br.b.Failures = append(br.b.Failures, Failure{Query: q.Name, Keys: keys, Err: err})
+	br.log.Warn("measure query failed", "site", br.site.Name, "family", br.b.Family.String(), "query", q.Name,
+		"keys", strings.Join(keys, ","), "err", err)
+}
+
+// skip records keys left out on purpose.
+func (br *burstRun) skip(keys []string, reason string) {
+	for _, k := range keys {
+		br.b.Skipped = append(br.b.Skipped, Skip{Key: k, Reason: reason})
+	}
+}
+
+// skipReason says why q must not run on this site (its Skip hook, or a missing plugin), or
+// returns an error when the installed plugins could not be read.
+func (br *burstRun) skipReason(q *Query) (string, error) {
+	if q.Skip != nil {
+		if reason := q.Skip(br.p); reason != "" {
+			return reason, nil
+		}
+	}
+	if q.Component == "" {
+		return "", nil
+	}
+	if br.pluginsErr != nil {
+		return "", fmt.Errorf("cannot tell whether plugin %s is installed: %w", q.Component, br.pluginsErr)
+	}
+	if !br.plugins[q.Component] {
+		return "plugin " + q.Component + " is not installed", nil
+	}
+	return "", nil
+}
+
+// discover runs a discovery rule; in the rule's own family it also emits the LLD JSON.
+func (br *burstRun) discover(ctx context.Context, d *Discovery) {
+	keys := []string{d.Key}
+	reason, err := br.skipReason(d.Query)
+	switch {
+	case err != nil:
+		br.fail(d.Query, keys, err)
+		br.failedRules[d] = err
+		return
+	case reason != "":
+		br.skip(keys, reason)
+		br.failedRules[d] = errors.New(reason)
+		return
+	}
+	rows, err := br.sess.run(ctx, d.Query, br.p)
+	if err != nil {
+		br.fail(d.Query, keys, err)
+		br.failedRules[d] = fmt.Errorf("discovery %s failed", d.Key)
+		return
+	}
+	br.entities[d] = rows
+	if d.Family != br.b.Family {
+		return
+	}
+	js, err := LLDJSON(d, rows)
+	if err != nil {
+		br.fail(d.Query, keys, err)
+		return
+	}
+	br.b.Values = append(br.b.Values, Value{Key: d.Key, Value: js, Clock: br.b.Window.Clock(), Discovery: true})
+}
+
+// measure runs the query shared by the measures of g and turns its rows into values.
+func (br *burstRun) measure(ctx context.Context, g []*Measure) {
+	q, d, keys := g[0].Query, g[0].Discovery, keysOf(g)
+	reason, err := br.skipReason(q)
+	if err == nil && reason == "" && d != nil {
+		if why, bad := br.failedRules[d]; bad {
+			reason = why.Error()
+		}
+	}
+	switch {
+	case err != nil:
+		br.fail(q, keys, err)
+		return
+	case reason != "":
+		br.skip(keys, reason)
+		return
+	}
+	rows, err := br.sess.run(ctx, q, br.p)
+	if err != nil {
+		br.fail(q, keys, err)
+		return
+	}
+	var vals []Value
+	if d != nil {
+		vals, err = prototypeValues(g, d, br.entities[d], rows, br.b.Window.Clock())
+	} else {
+		vals, err = scalarValues(g, rows, br.b.Window.Clock())
+	}
+	if err != nil {
+		br.fail(q, keys, err)
+		return
+	}
+	br.b.Values = append(br.b.Values, vals...)
 }
 
 func isZeroRoles(m RoleMap) bool {
@@ -393,7 +420,7 @@ func LLDJSON(d *Discovery, rows []Row) (string, error) {
 }
 
 // installedPlugins reads the installed plugins once per burst, only when a query needs one.
-func (r *Runner) installedPlugins(ctx context.Context, sess *session, rules []*Discovery, ms []*Measure) (map[string]bool, error) {
+func (br *burstRun) installedPlugins(ctx context.Context, rules []*Discovery, ms []*Measure) (map[string]bool, error) {
 	need := false
 	for _, d := range rules {
 		need = need || d.Query.Component != ""
@@ -406,13 +433,9 @@ func (r *Runner) installedPlugins(ctx context.Context, sess *session, rules []*D
 	}
 	// Bounded like any measure query: this is often the burst's first statement, and a
 	// database that accepts connections but never answers must not hold the burst forever.
-	timeout := sess.site.MeasureTimeout
-	if timeout <= 0 {
-		timeout = DefaultMeasureTimeout
-	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+	ctx, cancel := context.WithTimeout(ctx, br.sess.timeout(nil))
 	defer cancel()
-	rows, err := sess.Query(ctx, "SELECT plugin FROM {config_plugins} WHERE name = ?", "version")
+	rows, err := br.sess.Query(ctx, "SELECT plugin FROM {config_plugins} WHERE name = ?", "version")
 	if err != nil {
 		return nil, err
 	}
@@ -423,14 +446,21 @@ func (r *Runner) installedPlugins(ctx context.Context, sess *session, rules []*D
 	return out, nil
 }
 
-func (r *Runner) runQuery(ctx context.Context, sess *session, q *Query, p Params) (rows []Row, err error) {
-	timeout := sess.site.MeasureTimeout
-	if q.Timeout > 0 {
-		timeout = q.Timeout
+// timeout is the client-side limit for q (the site's measure timeout unless q sets its own);
+// q may be nil for the burst's own statements.
+func (s *session) timeout(q *Query) time.Duration {
+	if q != nil && q.Timeout > 0 {
+		return q.Timeout
 	}
-	if timeout <= 0 {
-		timeout = DefaultMeasureTimeout
+	if s.site.MeasureTimeout > 0 {
+		return s.site.MeasureTimeout
 	}
+	return DefaultMeasureTimeout
+}
+
+// run executes q (its SQL for the site's dialect, or its Compute function) within its timeout.
+func (s *session) run(ctx context.Context, q *Query, p Params) (rows []Row, err error) {
+	timeout := s.timeout(q)
 	qctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	defer func() {
@@ -439,13 +469,13 @@ func (r *Runner) runQuery(ctx context.Context, sess *session, q *Query, p Params
 		}
 	}()
 	if q.Compute != nil {
-		rows, err = q.Compute(qctx, sess, p)
+		rows, err = q.Compute(qctx, s, p)
 	} else {
 		var args []any
 		if q.Args != nil {
 			args = q.Args(p)
 		}
-		rows, err = sess.Query(qctx, q.SQLFor(sess.site.Dialect), args...)
+		rows, err = s.Query(qctx, q.SQLFor(s.site.Dialect), args...)
 	}
 	if err != nil && qctx.Err() == context.DeadlineExceeded && ctx.Err() == nil {
 		err = fmt.Errorf("timed out after %s: %w", timeout, err)
