@@ -41,6 +41,7 @@ print_summary() {
 	else
 		echo "=== $failures of ${#summary[@]} steps FAILED"
 	fi
+	echo "steps: $((${#summary[@]} - failures)) passed, $failures failed"
 }
 
 if ! step "services" bash scripts/services.sh; then
