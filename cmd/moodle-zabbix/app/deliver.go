@@ -130,10 +130,20 @@ func (d *Deliverer) Deliver(ctx context.Context, host string, b *measures.Burst)
 		protos = nil
 	}
 	out.Sent = len(items)
+	unreachable := false
 	if len(items) > 0 {
-		add(d.Sender.Send(ctx, items))
+		res, err := d.Sender.Send(ctx, items)
+		add(res, err)
+		unreachable = notDelivered(err)
 	}
 	if len(protos) == 0 {
+		return out
+	}
+	if unreachable {
+		// Zabbix cannot be reached: one packet per value would only wait for the same timeout
+		// again and again; the values go to the spool together.
+		out.Sent += len(protos)
+		add(d.Sender.Send(ctx, Items(host, protos)))
 		return out
 	}
 	// Items discovered in this burst exist in Zabbix only after its next configuration cache
@@ -146,10 +156,18 @@ func (d *Deliverer) Deliver(ctx context.Context, host string, b *measures.Burst)
 	firstRound := true
 	for len(pending) > 0 {
 		var refused []sender.Item
-		for _, it := range pending {
+		for i, it := range pending {
 			res, err := d.Sender.Send(ctx, []sender.Item{it})
 			out.Spooled += res.Spooled
 			replayed(res)
+			if notDelivered(err) {
+				// Zabbix went away: the rest joins this value in the spool, in one packet.
+				out.Err = errors.Join(out.Err, err)
+				if rest := pending[i+1:]; len(rest) > 0 {
+					add(d.Sender.Send(ctx, rest))
+				}
+				return out
+			}
 			if err != nil && !isPartial(err) {
 				out.Err = errors.Join(out.Err, err)
 				continue
@@ -183,6 +201,14 @@ func (d *Deliverer) Deliver(ctx context.Context, host string, b *measures.Burst)
 		log.Warn("Zabbix still refuses a value of a discovered item", "host", host, "key", it.Key)
 	}
 	return out
+}
+
+// notDelivered reports an error that means Zabbix could not be reached (the values were
+// spooled, or could not even be spooled).
+func notDelivered(err error) bool {
+	var se *sender.SpooledError
+	var de *sender.DeliveryError
+	return errors.As(err, &se) || errors.As(err, &de)
 }
 
 func isPartial(err error) bool {
