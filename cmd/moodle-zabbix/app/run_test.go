@@ -81,7 +81,7 @@ func TestRunSendsAndRecordsState(t *testing.T) {
 		}
 	}
 	// The state file is private and feeds the next run's self-monitoring values.
-	statePath := filepath.Join(filepath.Dir(cfg), "state", "main.json")
+	statePath := filepath.Join(filepath.Dir(cfg), "spool", "state", "main.json")
 	st, err := os.Stat(statePath)
 	if err != nil {
 		t.Fatal(err)

@@ -63,7 +63,7 @@ func NewRuntime(cfg *config.Config, reg *measures.Registry, log *slog.Logger) (*
 	if cfg.Zabbix.SenderFile() == "" {
 		rt.spoolDir = filepath.Join(cfg.Zabbix.Spool.Dir, destinationName(cfg.Zabbix.Servers))
 	}
-	rt.stateDir = filepath.Join(filepath.Dir(filepath.Clean(cfg.Zabbix.Spool.Dir)), "state")
+	rt.stateDir = filepath.Join(cfg.Zabbix.Spool.Dir, "state")
 	for i := range cfg.Sites {
 		sc := &cfg.Sites[i]
 		s, err := openSite(sc)
