@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -59,10 +61,15 @@ func Demo(ctx context.Context, w io.Writer, opts DemoOptions) error {
 		return err
 	}
 	defer db.Close()
-	model := fixture.Generate(1, fixture.Tiny, now)
+	model := fixture.Generate(1, fixture.Tiny, now, fixture.WithAdvancedPerfs())
 	if err := model.Load(ctx, db, "sqlite", "mdl_"); err != nil {
 		return fmt.Errorf("demo: load the synthetic site: %w", err)
 	}
+	dirroot, dataroot, err := demoDirectories(model, now)
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(filepath.Dir(dirroot))
 
 	trapper := sendertest.NewServer(nil)
 	defer trapper.Close()
@@ -74,7 +81,9 @@ func Demo(ctx context.Context, w io.Writer, opts DemoOptions) error {
 	runner := &measures.Runner{Registry: opts.Registry, Logger: log}
 	site := &measures.Site{
 		Name: "demo", Host: DemoHost, DB: db, Dialect: measures.SQLite, Prefix: "mdl_", Location: loc,
-		Courses: measures.CourseSelection{IDNumbers: []string{fixture.PhysicsIDNumber}},
+		Courses:  measures.CourseSelection{IDNumbers: []string{fixture.PhysicsIDNumber}},
+		Dirroot:  dirroot,
+		Dataroot: dataroot,
 	}
 
 	fmt.Fprintf(w, "moodle-zabbix demo: a synthetic Moodle site (%d users, %d courses, %d log rows) in an in-memory SQLite database,\n",
@@ -97,6 +106,30 @@ func Demo(ctx context.Context, w io.Writer, opts DemoOptions) error {
 		return fmt.Errorf("demo: %d measures failed", failures)
 	}
 	return nil
+}
+
+// demoDirectories makes a Moodle code directory whose version.php matches the database, and a
+// data directory with one backup in progress, for the measures read from disk.
+func demoDirectories(m *fixture.Model, now time.Time) (dirroot, dataroot string, err error) {
+	top, err := os.MkdirTemp("", "moodle-zabbix-demo-")
+	if err != nil {
+		return "", "", fmt.Errorf("demo: %w", err)
+	}
+	dirroot, dataroot = filepath.Join(top, "moodle"), filepath.Join(top, "moodledata")
+	version, _ := m.ConfigValue("version")
+	backup := filepath.Join(dataroot, "temp", "backup", "4d1e2f3a")
+	if err := os.MkdirAll(dirroot, 0o700); err != nil {
+		return "", "", fmt.Errorf("demo: %w", err)
+	}
+	if err := os.MkdirAll(backup, 0o700); err != nil {
+		return "", "", fmt.Errorf("demo: %w", err)
+	}
+	php := "<?php\n$version  = " + version + ";\n$release  = '4.3 (Build: 20231009)';\n"
+	if err := os.WriteFile(filepath.Join(dirroot, "version.php"), []byte(php), 0o600); err != nil {
+		return "", "", fmt.Errorf("demo: %w", err)
+	}
+	_ = os.Chtimes(backup, now, now)
+	return dirroot, dataroot, nil
 }
 
 func printFamily(w io.Writer, b *measures.Burst, d Delivery, received []sender.Item) {
