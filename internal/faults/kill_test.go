@@ -316,18 +316,7 @@ sites:
 	}
 
 	// The spool reopens without error and is empty.
-	entries, err := os.ReadDir(spoolDir)
-	if err != nil || len(entries) != 1 || !entries[0].IsDir() {
-		t.Fatalf("spool directory %s: %v, %d entries", spoolDir, err, len(entries))
-	}
-	sp, err := sender.OpenSpool(filepath.Join(spoolDir, entries[0].Name()), sender.SpoolOptions{})
-	if err != nil {
-		t.Fatalf("reopen the spool: %v", err)
-	}
-	defer sp.Close()
-	if d := sp.Depth(); d.Items != 0 || d.Records != 0 {
-		t.Errorf("spool not empty after the final replay: %+v", d)
-	}
+	checkSpoolEmpty(t, spoolDir)
 	torn := 0
 	for _, it := range its {
 		torn += strings.Count(it.stderr, "torn or corrupt tail cut off") + strings.Count(it.stderr, "unreadable record dropped")
