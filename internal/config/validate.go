@@ -96,9 +96,11 @@ func (v *validator) zabbix(z *Zabbix) {
 	case z.Output == "":
 	case strings.HasPrefix(z.Output, SenderFilePrefix):
 		path := strings.TrimPrefix(z.Output, SenderFilePrefix)
-		if path == "" {
-			v.addf("zabbix.output", "%q: sender-file: needs a file path", z.Output)
-		} else {
+		switch path {
+		case "":
+			v.addf("zabbix.output", "%q: sender-file: needs a file path (or - for standard output)", z.Output)
+		case "-": // standard output, for a pipe into zabbix_sender -i -
+		default:
 			z.Output = SenderFilePrefix + resolvePath(v.dir, path)
 		}
 		if z.TLS != nil {

@@ -85,10 +85,15 @@ func cmdRun(ctx context.Context, env *cliEnv, args []string) int {
 		}
 		sites = []string{*siteName}
 	}
+	rt.SetValuesOutput(env.stdout)
+	report := env.stdout
+	if rt.cfg.Zabbix.SenderFile() == "-" {
+		report = env.stderr // standard output carries the values for zabbix_sender
+	}
 	exit := ExitOK
 	for _, name := range sites {
 		o := rt.RunFamily(ctx, name, f, now, *dryRun)
-		printOutcome(env.stdout, o, *dryRun, *verbose || *dryRun)
+		printOutcome(report, o, *dryRun, *verbose || *dryRun)
 		exit = worse(exit, o.ExitCode())
 	}
 	return exit

@@ -317,3 +317,25 @@ func TestReplayRefusedCountsAsFailed(t *testing.T) {
 		t.Fatalf("refused values must not be replayed again: exit %d\n%s", code, out)
 	}
 }
+
+// TestRunSenderPipe: with sender-file:- the values go to standard output in zabbix_sender's
+// input format, and the report to standard error, so the two can be piped apart.
+func TestRunSenderPipe(t *testing.T) {
+	cfg := writeConfig(t, "127.0.0.1:10051", testSite(t, time.Now()), "  output: sender-file:-")
+	code, stdout, stderr := runCLI(t, "run", "--family", "hourly", "--config", cfg)
+	if code != ExitOK {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	lines := strings.Split(strings.TrimSpace(stdout), "\n")
+	if len(lines) < 10 {
+		t.Fatalf("standard output has %d lines, want the values:\n%s", len(lines), stdout)
+	}
+	for _, l := range lines {
+		if !strings.HasPrefix(l, `"moodle-main" "moodle.`) {
+			t.Errorf("not a zabbix_sender input line: %q", l)
+		}
+	}
+	if !strings.Contains(stderr, "main hourly") {
+		t.Errorf("the report is not on standard error:\n%s", stderr)
+	}
+}

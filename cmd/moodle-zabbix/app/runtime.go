@@ -78,6 +78,14 @@ func NewRuntime(cfg *config.Config, reg *measures.Registry, log *slog.Logger) (*
 	return rt, nil
 }
 
+// SetValuesOutput sets where an output of sender-file:- writes the values (standard output
+// by default).
+func (rt *Runtime) SetValuesOutput(w io.Writer) {
+	if fs, ok := rt.client.(*fileSender); ok {
+		fs.out = w
+	}
+}
+
 // Close releases the databases and the spool.
 func (rt *Runtime) Close() {
 	for _, s := range rt.sites {
@@ -404,6 +412,7 @@ func (sf *stateFile) record(f measures.Family, rec measures.RunRecord) error {
 // PSK). "-" writes to standard output for a pipe.
 type fileSender struct {
 	path string
+	out  io.Writer // where "-" writes (standard output by default)
 	mu   sync.Mutex
 }
 
@@ -411,7 +420,10 @@ type fileSender struct {
 func (fs *fileSender) Send(_ context.Context, items []sender.Item) (sender.Result, error) {
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
-	var w io.Writer = os.Stdout
+	w := fs.out
+	if w == nil {
+		w = os.Stdout
+	}
 	if fs.path != "-" {
 		f, err := os.OpenFile(fs.path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
 		if err != nil {
