@@ -6,7 +6,6 @@ import (
 	"database/sql"
 	"fmt"
 	"log/slog"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -24,49 +23,11 @@ import (
 // engines are the two database engines every database fault runs on.
 var engines = []string{"mysql", "postgres"}
 
-// driverName returns the database/sql driver of a dialect.
-func driverName(dialect string) string {
-	if dialect == "postgres" {
-		return "pgx"
-	}
-	return "mysql"
-}
-
 // tempDSN creates an empty database for the test on the engine of dialect and returns a DSN
 // for it and an open handle (not read-only); the database is dropped when the test ends.
 func tempDSN(t *testing.T, dialect string) (string, *sql.DB) {
 	t.Helper()
-	name := strings.ReplaceAll(ztest.UniqueName("mz_fault"), "-", "_")
-	var dsn string
-	switch dialect {
-	case "mysql":
-		cfg, err := mysql.ParseDSN(ztest.Require(t, "MZ_MYSQL_DSN")["MZ_MYSQL_DSN"])
-		if err != nil {
-			t.Fatal(err)
-		}
-		cfg.DBName = ""
-		admin := openDB(t, "mysql", cfg.FormatDSN())
-		if _, err := admin.Exec("CREATE DATABASE " + name + " CHARACTER SET utf8mb4"); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _, _ = admin.Exec("DROP DATABASE IF EXISTS " + name) })
-		cfg.DBName = name
-		dsn = cfg.FormatDSN()
-	default:
-		adminDSN := ztest.Require(t, "MZ_PG_DSN")["MZ_PG_DSN"]
-		admin := openDB(t, "pgx", adminDSN)
-		if _, err := admin.Exec("CREATE DATABASE " + name); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _, _ = admin.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)") })
-		u, err := url.Parse(adminDSN)
-		if err != nil {
-			t.Fatal(err)
-		}
-		u.Path = "/" + name
-		dsn = u.String()
-	}
-	return dsn, openDB(t, driverName(dialect), dsn)
+	return ztest.Database(t, dialect)
 }
 
 // openDB opens a pool that is closed when the test ends (clean-ups run last in, first out,

@@ -93,21 +93,3 @@ func RepoRoot(t testing.TB) string {
 		dir = parent
 	}
 }
-
-// dbName makes a database name for t: a prefix, part of the test name and
-// a random suffix, at most 63 characters of [a-z0-9_].
-func dbName(t testing.TB) string {
-	var b strings.Builder
-	for _, r := range strings.ToLower(t.Name()) {
-		switch {
-		case r >= 'a' && r <= 'z', r >= '0' && r <= '9':
-			b.WriteRune(r)
-		default:
-			b.WriteByte('_')
-		}
-		if b.Len() >= 32 {
-			break
-		}
-	}
-	return strings.ReplaceAll(UniqueName("mzt_"+b.String()), "-", "_")
-}

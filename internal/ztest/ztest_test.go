@@ -90,12 +90,6 @@ func TestUniqueNameAndDBName(t *testing.T) {
 		}
 		seen[n] = true
 	}
-	t.Run("a Very/long name with spaces and ünïcode characters that goes on", func(t *testing.T) {
-		n := dbName(t)
-		if len(n) > 63 || !regexp.MustCompile(`^mzt_[a-z0-9_]+$`).MatchString(n) {
-			t.Fatalf("dbName = %q (%d chars)", n, len(n))
-		}
-	})
 }
 
 func TestFileRWLock(t *testing.T) {

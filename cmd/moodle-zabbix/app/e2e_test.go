@@ -6,15 +6,12 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/go-sql-driver/mysql"
 
 	"github.com/moodle-zabbix/moodle-zabbix/internal/config"
 	"github.com/moodle-zabbix/moodle-zabbix/internal/fixture"
@@ -25,48 +22,6 @@ import (
 	"github.com/moodle-zabbix/moodle-zabbix/sender"
 	"github.com/moodle-zabbix/moodle-zabbix/templates"
 )
-
-// tempDSN creates an empty database on the test server of dialect and returns a DSN for it;
-// the database is dropped when the test ends.
-func tempDSN(t *testing.T, dialect string) string {
-	t.Helper()
-	name := strings.ReplaceAll(ztest.UniqueName("mz_e2e"), "-", "_")
-	switch dialect {
-	case "mysql":
-		admin := ztest.Require(t, "MZ_MYSQL_DSN")["MZ_MYSQL_DSN"]
-		cfg, err := mysql.ParseDSN(admin)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cfg.DBName = ""
-		db, err := sql.Open("mysql", cfg.FormatDSN())
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := db.Exec("CREATE DATABASE " + name + " CHARACTER SET utf8mb4"); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _, _ = db.Exec("DROP DATABASE IF EXISTS " + name); db.Close() })
-		cfg.DBName = name
-		return cfg.FormatDSN()
-	default:
-		admin := ztest.Require(t, "MZ_PG_DSN")["MZ_PG_DSN"]
-		db, err := sql.Open("pgx", admin)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := db.Exec("CREATE DATABASE " + name); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _, _ = db.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)"); db.Close() })
-		u, err := url.Parse(admin)
-		if err != nil {
-			t.Fatal(err)
-		}
-		u.Path = "/" + name
-		return u.String()
-	}
-}
 
 func loadSite(t *testing.T, dialect, dsn string, seed int64, now time.Time) *sql.DB {
 	t.Helper()
@@ -90,7 +45,8 @@ func TestEndToEndZabbix(t *testing.T) {
 	env := ztest.Zabbix(t)
 	ctx := context.Background()
 	now := time.Now()
-	myDSN, pgDSN := tempDSN(t, "mysql"), tempDSN(t, "postgres")
+	myDSN, _ := ztest.Database(t, "mysql")
+	pgDSN, _ := ztest.Database(t, "postgres")
 	myDB := loadSite(t, "mysql", myDSN, 11, now)
 	loadSite(t, "postgres", pgDSN, 12, now)
 
