@@ -71,14 +71,20 @@ var generalCronFailed = &measures.Query{
 	Cost: "task_scheduled holds one row per scheduled task (a few hundred).",
 }
 
-var generalBackups = &measures.Query{
-	Name: "general.backupsinprogress",
-	Skip: func(p measures.Params) string {
-		if p.Dataroot == "" {
-			return "no Moodle data directory (dataroot) is configured for the site"
+// skipWithout returns a Skip hook that leaves a query out when the site configures no such
+// Moodle directory.
+func skipWithout(what string, dir func(measures.Params) string) func(measures.Params) string {
+	return func(p measures.Params) string {
+		if dir(p) == "" {
+			return "no Moodle " + what + " is configured for the site"
 		}
 		return ""
-	},
+	}
+}
+
+var generalBackups = &measures.Query{
+	Name:    "general.backupsinprogress",
+	Skip:    skipWithout("data directory (dataroot)", func(p measures.Params) string { return p.Dataroot }),
 	Compute: countBackupsInProgress,
 	Cost:    "Lists <dataroot>/temp/backup and the direct entries of each of its subdirectories; the database is not read.",
 }
@@ -101,13 +107,8 @@ var generalSlowPages = &measures.Query{
 }
 
 var generalUpgrade = &measures.Query{
-	Name: "general.upgrade",
-	Skip: func(p measures.Params) string {
-		if p.Dirroot == "" {
-			return "no Moodle code directory (dirroot) is configured for the site"
-		}
-		return ""
-	},
+	Name:    "general.upgrade",
+	Skip:    skipWithout("code directory (dirroot)", func(p measures.Params) string { return p.Dirroot }),
 	Compute: upgradePending,
 	Cost:    "Reads <dirroot>/version.php and one {config} row by its unique name index.",
 }
