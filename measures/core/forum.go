@@ -71,28 +71,28 @@ var forumRoleRatio = &measures.Query{
 // and enrolment instance enabled, started, not ended, user not deleted.
 var forumParticipation = &measures.Query{
 	Name: "forum.participation",
-	SQL: `SELECT CASE WHEN COUNT(DISTINCT ue.userid) = 0 THEN 0
-            ELSE 100.0 * COUNT(DISTINCT CASE WHEN EXISTS (
-                SELECT 1
-                  FROM {forum_posts} p2
-                  JOIN {forum_discussions} d2 ON d2.id = p2.discussion
-                 WHERE p2.userid = ue.userid AND d2.course = e.courseid
-                   AND p2.created >= ? AND p2.created < ?
-            ) THEN ue.userid END) / COUNT(DISTINCT ue.userid) END AS participation
-  FROM {user_enrolments} ue
-  JOIN {enrol} e ON e.id = ue.enrolid
-  JOIN {user} u ON u.id = ue.userid
- WHERE ue.status = 0 AND e.status = 0 AND u.deleted = 0
-   AND ue.timestart < ? AND (ue.timeend = 0 OR ue.timeend > ?)
-   AND e.courseid IN (
-        SELECT d.course
-          FROM {forum_posts} p
-          JOIN {forum_discussions} d ON d.id = p.discussion
-         WHERE p.created >= ? AND p.created < ?)`,
+	SQL: `SELECT CASE WHEN COUNT(DISTINCT en.userid) = 0 THEN 0
+            ELSE 100.0 * COUNT(DISTINCT po.userid) / COUNT(DISTINCT en.userid) END AS participation
+  FROM (SELECT DISTINCT e.courseid, ue.userid
+          FROM {user_enrolments} ue
+          JOIN {enrol} e ON e.id = ue.enrolid
+         WHERE ue.status = 0 AND e.status = 0
+           AND NOT EXISTS (SELECT 1 FROM {user} u WHERE u.id = ue.userid AND u.deleted = 1)
+           AND ue.timestart < ? AND (ue.timeend = 0 OR ue.timeend > ?)
+           AND e.courseid IN (
+                SELECT d.course
+                  FROM {forum_posts} p
+                  JOIN {forum_discussions} d ON d.id = p.discussion
+                 WHERE p.created >= ? AND p.created < ?)) en
+  LEFT JOIN (SELECT DISTINCT d.course, p.userid
+               FROM {forum_posts} p
+               JOIN {forum_discussions} d ON d.id = p.discussion
+              WHERE p.created >= ? AND p.created < ?) po
+    ON po.course = en.courseid AND po.userid = en.userid`,
 	Args: func(p measures.Params) []any {
-		return []any{p.From(), p.To(), p.To(), p.To(), p.From(), p.To()}
+		return []any{p.To(), p.To(), p.From(), p.To(), p.From(), p.To()}
 	},
-	Cost: "Posts of the month (index on forum_posts.created) select the courses; their enrolments are read through the enrol and user primary keys, with one indexed post lookup per enrolment.",
+	Cost: "Posts of the month (index on forum_posts.created) give the courses and their posters; the active enrolments of those courses are matched to the posters in one join, never one lookup per enrolment.",
 }
 
 func init() {
