@@ -616,6 +616,10 @@ func sessionSetup(d Dialect, limit time.Duration) []setupStmt {
 	switch d {
 	case MySQL:
 		out = append(out, setupStmt{sql: "SET SESSION TRANSACTION READ ONLY"})
+		// A decimal division or AVG keeps only 4 more decimals than its operands by default,
+		// where PostgreSQL and SQLite keep at least 15 significant digits: with the maximum
+		// the engines agree once FormatValue rounds (see floatDecimals).
+		out = append(out, setupStmt{sql: "SET SESSION div_precision_increment = 30", optional: true})
 		if limit > 0 {
 			// MariaDB understands max_statement_time (seconds), MySQL MAX_EXECUTION_TIME (ms);
 			// each engine refuses the other's variable, so both are optional.

@@ -3,6 +3,7 @@ package measures
 import (
 	"fmt"
 	"math"
+	"math/big"
 	"strconv"
 	"strings"
 	"time"
@@ -15,8 +16,9 @@ const (
 	MaxTextBytes = 65535
 	// MaxCharRunes is the longest CHAR value Zabbix stores, in characters.
 	MaxCharRunes = 255
-	// floatDecimals is how many decimals a float value keeps.
+	// floatDecimals is how many decimals a float value keeps, and floatScale is 10^floatDecimals.
 	floatDecimals = 6
+	floatScale    = 1_000_000
 )
 
 // Value is one value ready to send: an item key, its text form and the time it describes.
@@ -67,12 +69,37 @@ func FormatValue(t ValueType, v any) (string, error) {
 		}
 		return strconv.FormatInt(int64(r), 10), nil
 	}
-	scale := math.Pow(10, floatDecimals)
-	r := math.Round(f*scale) / scale
-	if r == 0 {
-		r = 0 // no "-0"
+	return roundFloat(f), nil
+}
+
+// roundFloat formats f with at most floatDecimals decimals, rounding half away from zero in
+// decimal, not in binary. Engines compute a ratio with different precisions (PostgreSQL's
+// numeric, SQLite's double, MariaDB's decimal) and so may differ in the last bits of the double
+// they give; f is first cut to 15 significant digits, which every engine computes alike, then
+// rounded exactly, so that the same data gives the same text on every engine even when the
+// value lies on a rounding tie (0.0000125 is "0.000013" whatever its binary neighbour).
+func roundFloat(f float64) string {
+	r, ok := new(big.Rat).SetString(strconv.FormatFloat(f, 'e', 14, 64))
+	if !ok {
+		return strconv.FormatFloat(f, 'f', floatDecimals, 64)
 	}
-	return strconv.FormatFloat(r, 'f', -1, 64), nil
+	r.Mul(r, new(big.Rat).SetInt64(floatScale))
+	num, den := new(big.Int).Abs(r.Num()), r.Denom()
+	q, m := new(big.Int).QuoRem(num, den, new(big.Int))
+	if m.Lsh(m, 1).Cmp(den) >= 0 {
+		q.Add(q, big.NewInt(1))
+	}
+	if r.Sign() < 0 {
+		q.Neg(q)
+	}
+	out := new(big.Rat).SetFrac(q, big.NewInt(floatScale)).FloatString(floatDecimals)
+	if strings.Contains(out, ".") {
+		out = strings.TrimRight(strings.TrimRight(out, "0"), ".")
+	}
+	if out == "-0" {
+		out = "0"
+	}
+	return out
 }
 
 func toFloat(v any) (float64, error) {

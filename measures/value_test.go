@@ -26,6 +26,13 @@ func TestFormatValue(t *testing.T) {
 		{Float, "1e+06", "1000000", false},
 		{Float, "-0.0000001", "0", false},
 		{Float, nil, "0", false},
+		{Float, 0.0003125, "0.000313", false},    // a decimal tie, rounded up however it is stored
+		{Float, 27.0 / 86400, "0.000313", false}, // the same value computed in binary
+		{Float, "0.00031250000000000000", "0.000313", false},
+		{Float, "-2.0000005", "-2.000001", false},
+		{Float, "58.82352941176470588235294", "58.823529", false},
+		{Float, 58.823529411764705, "58.823529", false},
+		{Float, "1234567.8", "1234567.8", false},
 		{Text, nil, "", false},
 		{Text, []byte("4.3 (Build: 20231009)"), "4.3 (Build: 20231009)", false},
 		{Char, "2023100900.00", "2023100900.00", false},

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"encoding/json"
 	"log/slog"
-	"math"
 	"sort"
 	"strconv"
 	"strings"
@@ -96,8 +95,11 @@ func TestEveryMeasureHasAnExpectation(t *testing.T) {
 	}
 }
 
-func checkCatalogue(t *testing.T, db *sql.DB, dialect measures.Dialect) {
+// checkCatalogue loads the fixture into db, runs every family at every run clock, compares each
+// value with its expectation and returns every value sent, by clock, family and key.
+func checkCatalogue(t *testing.T, db *sql.DB, dialect measures.Dialect) map[string]string {
 	ctx := context.Background()
+	sent := map[string]string{}
 	model := fixture.Generate(fixtureSeed, fixture.Tiny, fixtureNow)
 	if err := model.Load(ctx, db, string(dialect), "mdl_"); err != nil {
 		t.Fatalf("load fixture: %v", err)
@@ -118,9 +120,18 @@ func checkCatalogue(t *testing.T, db *sql.DB, dialect measures.Dialect) {
 				x := &X{M: model, P: measures.Params{Window: b.Window, Now: rc.now, Roles: measures.DefaultRoles(), Courses: coursesOfInterest},
 					From: b.Window.From.Unix(), To: b.Window.To.Unix(), Now: rc.now.Unix()}
 				compareBurst(t, reg, fam, b, x)
+				for _, v := range b.Values {
+					if m := reg.Lookup(v.Key); m != nil && expectations[m.Key] != nil {
+						if _, estimate := expectations[m.Key](x).(Between); estimate {
+							continue // a size on disk or a row estimate: each engine has its own
+						}
+					}
+					sent[rc.name+"/"+fam.String()+"/"+v.Key] = v.Value
+				}
 			})
 		}
 	}
+	return sent
 }
 
 func compareBurst(t *testing.T, reg *measures.Registry, fam measures.Family, b *measures.Burst, x *X) {
@@ -230,14 +241,6 @@ func compareValue(t *testing.T, m *measures.Measure, key string, got map[string]
 	w, err := measures.FormatValue(m.Type, want)
 	if err != nil {
 		t.Errorf("measure %s: expectation %v: %v", key, want, err)
-		return
-	}
-	if m.Type == measures.Float {
-		gf, err1 := strconv.ParseFloat(g, 64)
-		wf, err2 := strconv.ParseFloat(w, 64)
-		if err1 != nil || err2 != nil || math.Abs(gf-wf) > 1e-4*math.Max(1, math.Abs(wf)) {
-			t.Errorf("measure %s = %s, want %s", key, g, w)
-		}
 		return
 	}
 	if g != w {
