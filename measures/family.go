@@ -81,6 +81,13 @@ func (w Window) String() string {
 // site's time zone loc: instant is the minute ending at now (rounded down to the minute), hourly
 // the last full hour, daily yesterday, weekly the last ISO week (Monday to Monday) and monthly
 // the last calendar month. Daylight-saving changes give 23- or 25-hour days, as the calendar does.
+//
+// Instant and hourly windows are measured in real time back from now: a minute or an hour
+// always lasts 60 seconds or 60 minutes, even across a daylight-saving change. The local
+// hour that repeats when clocks go back is two windows, each stamped with its own clock, and
+// the hour that clocks skip in spring is no window at all (the hour before the change ends
+// where the hour after it begins). Building them from the local clock reading instead would
+// be ambiguous in the repeated hour.
 func WindowFor(f Family, now time.Time, loc *time.Location) Window {
 	if loc == nil {
 		loc = time.UTC
@@ -90,14 +97,11 @@ func WindowFor(f Family, now time.Time, loc *time.Location) Window {
 	var from, to time.Time
 	switch f {
 	case Instant:
-		to = time.Date(y, mo, d, t.Hour(), t.Minute(), 0, 0, loc)
+		to = t.Add(-time.Duration(t.Second())*time.Second - time.Duration(t.Nanosecond()))
 		from = to.Add(-InstantLookback)
 	case Hourly:
-		to = time.Date(y, mo, d, t.Hour(), 0, 0, 0, loc)
-		from = time.Date(y, mo, d, t.Hour()-1, 0, 0, 0, loc)
-		if !from.Before(to) { // the repeated hour when clocks go back
-			from = to.Add(-time.Hour)
-		}
+		to = t.Add(-time.Duration(t.Minute())*time.Minute - time.Duration(t.Second())*time.Second - time.Duration(t.Nanosecond()))
+		from = to.Add(-time.Hour)
 	case Daily:
 		to = time.Date(y, mo, d, 0, 0, 0, 0, loc)
 		from = time.Date(y, mo, d-1, 0, 0, 0, 0, loc)
