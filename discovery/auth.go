@@ -1,6 +1,9 @@
 package discovery
 
-import "github.com/moodle-zabbix/moodle-zabbix/measures"
+import (
+	"github.com/moodle-zabbix/moodle-zabbix/measures"
+	"github.com/moodle-zabbix/moodle-zabbix/measures/core"
+)
 
 // AuthPlugins discovers the authentication plugins in use: one entity per distinct
 // user.auth value among non-deleted users, in name order.
@@ -26,13 +29,12 @@ var authByPlugin = &measures.Query{
        SUM(CASE WHEN a.events > 0 THEN 1 ELSE 0 END) AS activeusers,
        COALESCE(SUM(a.logins), 0) AS logins
   FROM {user} u
-  LEFT JOIN (SELECT userid,
+  LEFT JOIN (SELECT l.userid,
                     COUNT(*) AS events,
-                    SUM(CASE WHEN action = 'loggedin' THEN 1 ELSE 0 END) AS logins
-               FROM {logstore_standard_log}
-              WHERE timecreated >= ? AND timecreated < ? AND realuserid IS NULL
-                AND userid <> COALESCE((SELECT MAX(CAST(value AS DECIMAL(20,0))) FROM {config} WHERE name = 'siteguest'), 0)
-              GROUP BY userid) a ON a.userid = u.id
+                    SUM(CASE WHEN l.action = 'loggedin' THEN 1 ELSE 0 END) AS logins
+               FROM {logstore_standard_log} l
+              WHERE l.timecreated >= ? AND l.timecreated < ? AND ` + core.OwnEventSQL("l") + `
+              GROUP BY l.userid) a ON a.userid = u.id
  WHERE u.deleted = 0
  GROUP BY u.auth`,
 	Args: func(p measures.Params) []any { return []any{p.From(), p.To()} },
@@ -57,7 +59,7 @@ func init() {
 		measures.Measure{
 			Key:         "moodle.auth.activeusers[{#AUTH}]",
 			Name:        "Active users with authentication {#AUTH}",
-			Description: "Non-deleted users of this authentication plugin (guest account excluded) with at least one standard log event of their own during the calendar day, not counting events done by someone logged in as them; read from the log rather than user.lastaccess, which only keeps the latest access.",
+			Description: "Non-deleted users of this authentication plugin (guest account excluded) with at least one standard log event of their own during the calendar day, not counting events done by someone logged in as them or by a command-line script; read from the log rather than user.lastaccess, which only keeps the latest access.",
 			Family:      measures.Daily,
 			Type:        measures.Unsigned,
 			Units:       "users",

@@ -1,6 +1,9 @@
 package discovery
 
-import "github.com/moodle-zabbix/moodle-zabbix/measures"
+import (
+	"github.com/moodle-zabbix/moodle-zabbix/measures"
+	"github.com/moodle-zabbix/moodle-zabbix/measures/core"
+)
 
 // Top-level course categories and their item prototypes. Each prototype covers the whole
 // subtree of a top category: the category itself and every category below it.
@@ -38,7 +41,8 @@ var topCategories = &measures.Discovery{
 // topCategoriesActivity counts the day's log events of the courses in each subtree.
 var topCategoriesActivity = &measures.Query{
 	Name: "topcategories.activity",
-	SQL: `SELECT t.id AS catid, COUNT(*) AS requests, COUNT(DISTINCT l.userid) AS distinctusers
+	SQL: `SELECT t.id AS catid, COUNT(*) AS requests,
+       COUNT(DISTINCT CASE WHEN ` + core.OwnEventSQL("l") + ` THEN l.userid END) AS distinctusers
   FROM {course_categories} t
   JOIN {course_categories} cc ON ` + categoriesUnder + `
   JOIN {course} c ON c.category = cc.id
@@ -96,7 +100,8 @@ func init() {
 		measures.Measure{
 			Key:         "moodle.topcategory.distinctusers[{#CATID}]",
 			Name:        "Category {#CATNAME}: distinct users (day)",
-			Description: "Distinct users with at least one log event of the day in the courses of the category and of every category below it.",
+			Description: "Distinct users with at least one log event of their own during the day in the courses of the category and of every category below it: not the guest account, not a visitor who is not logged in (user 0), not someone logged in as the user, not a command-line script (the rule of the site-wide user counts).",
+			Fixes:       "The guest account, user 0, \"log in as\" sessions and command-line scripts no longer count as users.",
 			Family:      measures.Daily, Type: measures.Unsigned, Units: "users",
 			Query: topCategoriesActivity, Column: "distinctusers", Discovery: topCategories,
 			Aggregate: measures.Sum, Domain: "courses",

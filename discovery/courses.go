@@ -1,6 +1,9 @@
 package discovery
 
-import "github.com/moodle-zabbix/moodle-zabbix/measures"
+import (
+	"github.com/moodle-zabbix/moodle-zabbix/measures"
+	"github.com/moodle-zabbix/moodle-zabbix/measures/core"
+)
 
 // Courses of interest: the courses an administrator lists by id or idnumber in the site's
 // configuration, and their item prototypes. The site course is never one of them.
@@ -45,7 +48,8 @@ var coursesOfInterest = &measures.Discovery{
 // coursesActivity counts the day's log events of each course of interest.
 var coursesActivity = &measures.Query{
 	Name: "courses.activity",
-	SQL: `SELECT c.id AS courseid, COUNT(*) AS requests, COUNT(DISTINCT l.userid) AS distinctusers
+	SQL: `SELECT c.id AS courseid, COUNT(*) AS requests,
+       COUNT(DISTINCT CASE WHEN ` + core.OwnEventSQL("l") + ` THEN l.userid END) AS distinctusers
   FROM {course} c
   JOIN {logstore_standard_log} l ON l.courseid = c.id
  WHERE ` + coursesSelected + `
@@ -93,7 +97,8 @@ func init() {
 		measures.Measure{
 			Key:         "moodle.course.distinctusers[{#COURSEID}]",
 			Name:        "Course {#COURSESHORTNAME}: distinct users (day)",
-			Description: "Distinct users with at least one log event of the day in the course.",
+			Description: "Distinct users with at least one log event of their own during the day in the course: not the guest account, not a visitor who is not logged in (user 0), not someone logged in as the user, not a command-line script (the rule of the site-wide user counts).",
+			Fixes:       "The guest account, user 0, \"log in as\" sessions and command-line scripts no longer count as users.",
 			Family:      measures.Daily, Type: measures.Unsigned, Units: "users",
 			Query: coursesActivity, Column: "distinctusers", Discovery: coursesOfInterest,
 			Aggregate: measures.Sum, Domain: "courses",

@@ -63,13 +63,16 @@ func selectedCourses(x *X) []fixture.Course {
 	return out
 }
 
-// logEventsOf counts the window's log events of the courses and their distinct users.
+// logEventsOf counts the window's log events of the courses (all of them) and the distinct
+// users who did one of their own (the rules of the site-wide user measures, usrOwn).
 func logEventsOf(x *X, courses map[int64]bool) (events, users int) {
 	seen := map[int64]bool{}
 	for _, l := range x.M.Logs {
 		if courses[l.CourseID] && x.in(l.TimeCreated) {
 			events++
-			seen[l.UserID] = true
+			if usrOwn(x, l) {
+				seen[l.UserID] = true
+			}
 		}
 	}
 	return events, len(seen)

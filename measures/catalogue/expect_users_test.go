@@ -85,16 +85,22 @@ func usrClasses(x *X) map[int64]usrRoleClasses {
 }
 
 // usrOwnEvents returns the window's log rows done by a real account as itself: not the guest,
-// not user 0, not under "log in as".
+// not user 0, not under "log in as", not by a command-line script.
 func usrOwnEvents(x *X) []fixture.Log {
-	guest := usrGuest(x)
 	var out []fixture.Log
 	for _, l := range x.M.Logs {
-		if x.in(l.TimeCreated) && l.RealUserID == 0 && l.UserID != 0 && l.UserID != guest {
+		if x.in(l.TimeCreated) && usrOwn(x, l) {
 			out = append(out, l)
 		}
 	}
 	return out
+}
+
+// usrOwn reports whether a log row is a user's own activity: done by a real account (not the
+// guest, not user 0) as itself (no "log in as"), through the site (not a command-line script).
+// Deleted and remote users' rows count: they were done by a person.
+func usrOwn(x *X, l fixture.Log) bool {
+	return l.RealUserID == 0 && l.UserID != 0 && l.UserID != usrGuest(x) && l.Origin != "cli"
 }
 
 // usrLoginStats counts the window's login events and distinct users who logged in, overall and

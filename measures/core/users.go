@@ -17,7 +17,9 @@ import (
 //   - Login counts read the standard log's user_loggedin events (action 'loggedin'). Moodle logs
 //     "log in as" with action 'loggedinas', so those sessions are never counted as logins.
 //   - Activity and login counts leave out every log row with a realuserid: those were done by
-//     someone logged in as the user, not by the user.
+//     someone logged in as the user, not by the user. They also leave out the rows of user 0 and
+//     of command-line scripts: OwnEventSQL is the one rule, shared with the per-course,
+//     per-category and per-authentication-plugin counts.
 
 // localHostSQL selects the local MNet host id from {config}; the cast makes the comparison with
 // the integer mnethostid valid on PostgreSQL.
@@ -92,7 +94,7 @@ var usersAccounts = &measures.Query{
 }
 
 // loginsSQL counts the login events of a window, overall and by role class.
-const loginsSQL = `SELECT COUNT(*) AS logins,
+var loginsSQL = `SELECT COUNT(*) AS logins,
        COUNT(DISTINCT l.userid) AS distinctlogins,
        COUNT(DISTINCT CASE WHEN rf.student = 1 THEN l.userid END) AS distinctstudentlogins,
        COUNT(DISTINCT CASE WHEN rf.teacher = 1 THEN l.userid END) AS distinctteacherlogins,
@@ -100,8 +102,7 @@ const loginsSQL = `SELECT COUNT(*) AS logins,
   FROM {logstore_standard_log} l
   LEFT JOIN (` + roleFlagsSQL + `) rf ON rf.userid = l.userid
  WHERE l.timecreated >= ? AND l.timecreated < ?
-   AND l.action = 'loggedin' AND l.realuserid IS NULL
-   AND l.userid <> 0 AND l.userid <> ` + guestSQL
+   AND l.action = 'loggedin' AND ` + OwnEventSQL("l")
 
 func windowRoleArgs(p measures.Params) []any {
 	return append(roleArgs(p), p.From(), p.To())
@@ -127,7 +128,7 @@ var usersActivityMonthly = &measures.Query{
   FROM {logstore_standard_log} l
   LEFT JOIN (` + roleFlagsSQL + `) rf ON rf.userid = l.userid
  WHERE l.timecreated >= ? AND l.timecreated < ?
-   AND l.realuserid IS NULL AND l.userid <> 0 AND l.userid <> ` + guestSQL,
+   AND ` + OwnEventSQL("l"),
 	Args: windowRoleArgs,
 	Cost: "One calendar month of log rows through the index on timecreated (the heaviest user query, run once a month), joined to role_assignments grouped by user.",
 }
@@ -416,7 +417,7 @@ func init() {
 		measures.Measure{
 			Key:         "moodle.users.monthlyactive",
 			Name:        "Active users per month",
-			Description: "Distinct users (guest account excluded) with at least one event in the standard log during the calendar month, not counting events done by someone logged in as them.",
+			Description: "Distinct users (guest account excluded) with at least one event in the standard log during the calendar month, not counting events done by someone logged in as them or by a command-line script.",
 			Family:      measures.Monthly,
 			Type:        measures.Unsigned,
 			Units:       "users",
