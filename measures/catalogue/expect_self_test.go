@@ -15,9 +15,9 @@ func previousRun(f measures.Family) *measures.RunRecord {
 		Finished:       fixtureNow.Add(-time.Duration(n) * time.Minute),
 		LastSuccess:    fixtureNow.Add(-time.Duration(n) * time.Hour),
 		Duration:       1.25 * float64(n),
-		MeasuresFailed: n - 1,
+		MeasuresFailed: 3 * n,
 		Sent:           100 * n, Processed: 100*n - n, Failed: n, Spooled: 2 * n,
-		SpoolDepth: 7 * n, SpoolDropped: n - 1,
+		SpoolDepth: 7 * n, SpoolDropped: 11 * n,
 	}
 }
 
