@@ -2,6 +2,10 @@
 // Moodle site is loaded, the pack runs once without its plugin (every key must be skipped, none
 // may fail), then the test installs the plugin's tables and rows and every value is compared
 // with what the test computed from those rows.
+//
+// Its exported API names only its own types, the standard library's and package measures', so
+// that a pack in another Go module can use it (that module cannot import this one's internal
+// packages).
 package contribtest
 
 import (
@@ -44,8 +48,8 @@ type Pack struct {
 	// Family is the family whose values are checked.
 	Family measures.Family
 	// Install creates the plugin's tables, its config_plugins version row and the test rows
-	// on top of the core site m, and returns the expected value of every key of Family.
-	Install func(t *testing.T, db *DB, m *fixture.Model) map[string]string
+	// on top of the core site, and returns the expected value of every key of Family.
+	Install func(t *testing.T, db *DB, site *Site) map[string]string
 }
 
 // DB runs Moodle-style SQL ({table}, ?) on a test database.
@@ -67,10 +71,10 @@ func (db *DB) Exec(t *testing.T, query string, args ...any) {
 }
 
 // CreateTables creates tables in the database's dialect.
-func (db *DB) CreateTables(t *testing.T, tables ...fixture.Table) {
+func (db *DB) CreateTables(t *testing.T, tables ...Table) {
 	t.Helper()
 	for _, tb := range tables {
-		stmts, err := fixture.TableDDL(string(db.Dialect), Prefix, tb)
+		stmts, err := fixture.TableDDL(string(db.Dialect), Prefix, tb.fixture())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -137,7 +141,7 @@ func Check(t *testing.T, db *sql.DB, d measures.Dialect, p Pack) {
 		}
 	}
 
-	want := p.Install(t, &DB{SQL: db, Dialect: d}, m)
+	want := p.Install(t, &DB{SQL: db, Dialect: d}, siteOf(m))
 	b = runner.Run(ctx, site, p.Family, Now)
 	if err := b.Err(); err != nil {
 		t.Fatal(err)

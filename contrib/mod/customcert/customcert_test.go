@@ -7,7 +7,6 @@ import (
 
 	"github.com/moodle-zabbix/moodle-zabbix/contrib/contribtest"
 	"github.com/moodle-zabbix/moodle-zabbix/contrib/mod/customcert"
-	"github.com/moodle-zabbix/moodle-zabbix/internal/fixture"
 	"github.com/moodle-zabbix/moodle-zabbix/measures"
 )
 
@@ -19,32 +18,32 @@ var (
 
 // The plugin's tables, with the columns of its db/install.xml.
 var (
-	certTable = fixture.Table{Name: "customcert", Columns: []fixture.Column{
-		{Name: "id", Type: fixture.TypeInt, Length: 10, NotNull: true, Sequence: true},
-		{Name: "course", Type: fixture.TypeInt, Length: 10, NotNull: true, HasDefault: true, Default: "0"},
-		{Name: "templateid", Type: fixture.TypeInt, Length: 10, NotNull: true, HasDefault: true, Default: "0"},
-		{Name: "name", Type: fixture.TypeChar, Length: 255, NotNull: true},
-		{Name: "intro", Type: fixture.TypeText},
-		{Name: "introformat", Type: fixture.TypeInt, Length: 4, NotNull: true, HasDefault: true, Default: "0"},
-		{Name: "requiredtime", Type: fixture.TypeInt, Length: 10, NotNull: true, HasDefault: true, Default: "0"},
-		{Name: "verifyany", Type: fixture.TypeInt, Length: 1, NotNull: true, HasDefault: true, Default: "0"},
-		{Name: "deliveryoption", Type: fixture.TypeChar, Length: 3},
-		{Name: "emailstudents", Type: fixture.TypeInt, Length: 1, NotNull: true, HasDefault: true, Default: "0"},
-		{Name: "emailteachers", Type: fixture.TypeInt, Length: 1, NotNull: true, HasDefault: true, Default: "0"},
-		{Name: "emailothers", Type: fixture.TypeText},
-		{Name: "protection", Type: fixture.TypeChar, Length: 255, NotNull: true, HasDefault: true, Default: ""},
-		{Name: "timecreated", Type: fixture.TypeInt, Length: 10, NotNull: true, HasDefault: true, Default: "0"},
-		{Name: "timemodified", Type: fixture.TypeInt, Length: 10, NotNull: true, HasDefault: true, Default: "0"},
-	}, Indexes: []fixture.Index{{Name: "templateid", Fields: []string{"templateid"}}}}
+	certTable = contribtest.Table{Name: "customcert", Columns: []contribtest.Column{
+		{Name: "id", Type: contribtest.TypeInt, Length: 10, NotNull: true, Sequence: true},
+		{Name: "course", Type: contribtest.TypeInt, Length: 10, NotNull: true, HasDefault: true, Default: "0"},
+		{Name: "templateid", Type: contribtest.TypeInt, Length: 10, NotNull: true, HasDefault: true, Default: "0"},
+		{Name: "name", Type: contribtest.TypeChar, Length: 255, NotNull: true},
+		{Name: "intro", Type: contribtest.TypeText},
+		{Name: "introformat", Type: contribtest.TypeInt, Length: 4, NotNull: true, HasDefault: true, Default: "0"},
+		{Name: "requiredtime", Type: contribtest.TypeInt, Length: 10, NotNull: true, HasDefault: true, Default: "0"},
+		{Name: "verifyany", Type: contribtest.TypeInt, Length: 1, NotNull: true, HasDefault: true, Default: "0"},
+		{Name: "deliveryoption", Type: contribtest.TypeChar, Length: 3},
+		{Name: "emailstudents", Type: contribtest.TypeInt, Length: 1, NotNull: true, HasDefault: true, Default: "0"},
+		{Name: "emailteachers", Type: contribtest.TypeInt, Length: 1, NotNull: true, HasDefault: true, Default: "0"},
+		{Name: "emailothers", Type: contribtest.TypeText},
+		{Name: "protection", Type: contribtest.TypeChar, Length: 255, NotNull: true, HasDefault: true, Default: ""},
+		{Name: "timecreated", Type: contribtest.TypeInt, Length: 10, NotNull: true, HasDefault: true, Default: "0"},
+		{Name: "timemodified", Type: contribtest.TypeInt, Length: 10, NotNull: true, HasDefault: true, Default: "0"},
+	}, Indexes: []contribtest.Index{{Name: "templateid", Fields: []string{"templateid"}}}}
 
-	issuesTable = fixture.Table{Name: "customcert_issues", Columns: []fixture.Column{
-		{Name: "id", Type: fixture.TypeInt, Length: 10, NotNull: true, Sequence: true},
-		{Name: "userid", Type: fixture.TypeInt, Length: 10, NotNull: true, HasDefault: true, Default: "0"},
-		{Name: "customcertid", Type: fixture.TypeInt, Length: 10, NotNull: true, HasDefault: true, Default: "0"},
-		{Name: "code", Type: fixture.TypeChar, Length: 40},
-		{Name: "emailed", Type: fixture.TypeInt, Length: 1, NotNull: true, HasDefault: true, Default: "0"},
-		{Name: "timecreated", Type: fixture.TypeInt, Length: 10, NotNull: true, HasDefault: true, Default: "0"},
-	}, Indexes: []fixture.Index{{Name: "customcertid", Fields: []string{"customcertid"}}}}
+	issuesTable = contribtest.Table{Name: "customcert_issues", Columns: []contribtest.Column{
+		{Name: "id", Type: contribtest.TypeInt, Length: 10, NotNull: true, Sequence: true},
+		{Name: "userid", Type: contribtest.TypeInt, Length: 10, NotNull: true, HasDefault: true, Default: "0"},
+		{Name: "customcertid", Type: contribtest.TypeInt, Length: 10, NotNull: true, HasDefault: true, Default: "0"},
+		{Name: "code", Type: contribtest.TypeChar, Length: 40},
+		{Name: "emailed", Type: contribtest.TypeInt, Length: 1, NotNull: true, HasDefault: true, Default: "0"},
+		{Name: "timecreated", Type: contribtest.TypeInt, Length: 10, NotNull: true, HasDefault: true, Default: "0"},
+	}, Indexes: []contribtest.Index{{Name: "customcertid", Fields: []string{"customcertid"}}}}
 )
 
 // cert is a customcert row and the course module the test gives it.
@@ -65,7 +64,7 @@ type site struct {
 }
 
 // newSite builds rows around the window's edges from the fixture's courses and users.
-func newSite(m *fixture.Model) site {
+func newSite(m *contribtest.Site) site {
 	c := func(i int) int64 { return m.Courses[1+i%(len(m.Courses)-1)].ID }
 	u := func(i int) int64 { return m.Users[2+i%(len(m.Users)-2)].ID }
 	s := site{
@@ -120,7 +119,7 @@ func (s site) want() map[string]string {
 func TestPack(t *testing.T) {
 	contribtest.Engines(t, contribtest.Pack{
 		Register: customcert.Register, Component: customcert.Component, Family: measures.Daily,
-		Install: func(t *testing.T, db *contribtest.DB, m *fixture.Model) map[string]string {
+		Install: func(t *testing.T, db *contribtest.DB, m *contribtest.Site) map[string]string {
 			s := newSite(m)
 			install(t, db, m, s)
 			return s.want()
@@ -130,7 +129,7 @@ func TestPack(t *testing.T) {
 
 // install creates the plugin's tables and writes its version row, module row, course modules
 // and the test rows.
-func install(t *testing.T, db *contribtest.DB, m *fixture.Model, s site) {
+func install(t *testing.T, db *contribtest.DB, m *contribtest.Site, s site) {
 	t.Helper()
 	db.CreateTables(t, certTable, issuesTable)
 	db.InstallPlugin(t, customcert.Component, "2024042200")

@@ -7,7 +7,6 @@ import (
 
 	"github.com/moodle-zabbix/moodle-zabbix/contrib/contribtest"
 	"github.com/moodle-zabbix/moodle-zabbix/contrib/mod/hvp"
-	"github.com/moodle-zabbix/moodle-zabbix/internal/fixture"
 	"github.com/moodle-zabbix/moodle-zabbix/measures"
 )
 
@@ -19,33 +18,33 @@ var (
 
 // The plugin's tables, with the columns of its db/install.xml that the test fills.
 var (
-	hvpTable = fixture.Table{Name: "hvp", Columns: []fixture.Column{
-		{Name: "id", Type: fixture.TypeInt, Length: 10, NotNull: true, Sequence: true},
-		{Name: "course", Type: fixture.TypeInt, Length: 10, NotNull: true, HasDefault: true, Default: "0"},
-		{Name: "name", Type: fixture.TypeChar, Length: 255, NotNull: true},
-		{Name: "intro", Type: fixture.TypeText},
-		{Name: "introformat", Type: fixture.TypeInt, Length: 4, NotNull: true, HasDefault: true, Default: "0"},
-		{Name: "json_content", Type: fixture.TypeText, NotNull: true},
-		{Name: "embed_type", Type: fixture.TypeChar, Length: 127, NotNull: true},
-		{Name: "disable", Type: fixture.TypeInt, Length: 10, NotNull: true, HasDefault: true, Default: "0"},
-		{Name: "main_library_id", Type: fixture.TypeInt, Length: 10, NotNull: true},
-		{Name: "content_type", Type: fixture.TypeChar, Length: 127},
-		{Name: "slug", Type: fixture.TypeChar, Length: 255, NotNull: true},
-		{Name: "timecreated", Type: fixture.TypeInt, Length: 10, NotNull: true, HasDefault: true, Default: "0"},
-		{Name: "timemodified", Type: fixture.TypeInt, Length: 10, NotNull: true, HasDefault: true, Default: "0"},
-		{Name: "completionpass", Type: fixture.TypeInt, Length: 1, NotNull: true, HasDefault: true, Default: "0"},
+	hvpTable = contribtest.Table{Name: "hvp", Columns: []contribtest.Column{
+		{Name: "id", Type: contribtest.TypeInt, Length: 10, NotNull: true, Sequence: true},
+		{Name: "course", Type: contribtest.TypeInt, Length: 10, NotNull: true, HasDefault: true, Default: "0"},
+		{Name: "name", Type: contribtest.TypeChar, Length: 255, NotNull: true},
+		{Name: "intro", Type: contribtest.TypeText},
+		{Name: "introformat", Type: contribtest.TypeInt, Length: 4, NotNull: true, HasDefault: true, Default: "0"},
+		{Name: "json_content", Type: contribtest.TypeText, NotNull: true},
+		{Name: "embed_type", Type: contribtest.TypeChar, Length: 127, NotNull: true},
+		{Name: "disable", Type: contribtest.TypeInt, Length: 10, NotNull: true, HasDefault: true, Default: "0"},
+		{Name: "main_library_id", Type: contribtest.TypeInt, Length: 10, NotNull: true},
+		{Name: "content_type", Type: contribtest.TypeChar, Length: 127},
+		{Name: "slug", Type: contribtest.TypeChar, Length: 255, NotNull: true},
+		{Name: "timecreated", Type: contribtest.TypeInt, Length: 10, NotNull: true, HasDefault: true, Default: "0"},
+		{Name: "timemodified", Type: contribtest.TypeInt, Length: 10, NotNull: true, HasDefault: true, Default: "0"},
+		{Name: "completionpass", Type: contribtest.TypeInt, Length: 1, NotNull: true, HasDefault: true, Default: "0"},
 	}}
 
-	librariesTable = fixture.Table{Name: "hvp_libraries", Columns: []fixture.Column{
-		{Name: "id", Type: fixture.TypeInt, Length: 10, NotNull: true, Sequence: true},
-		{Name: "machine_name", Type: fixture.TypeChar, Length: 255, NotNull: true},
-		{Name: "title", Type: fixture.TypeChar, Length: 255, NotNull: true},
-		{Name: "major_version", Type: fixture.TypeInt, Length: 4, NotNull: true},
-		{Name: "minor_version", Type: fixture.TypeInt, Length: 4, NotNull: true},
-		{Name: "patch_version", Type: fixture.TypeInt, Length: 4, NotNull: true},
-		{Name: "runnable", Type: fixture.TypeInt, Length: 1, NotNull: true},
-		{Name: "embed_types", Type: fixture.TypeChar, Length: 255, NotNull: true},
-		{Name: "semantics", Type: fixture.TypeText, NotNull: true},
+	librariesTable = contribtest.Table{Name: "hvp_libraries", Columns: []contribtest.Column{
+		{Name: "id", Type: contribtest.TypeInt, Length: 10, NotNull: true, Sequence: true},
+		{Name: "machine_name", Type: contribtest.TypeChar, Length: 255, NotNull: true},
+		{Name: "title", Type: contribtest.TypeChar, Length: 255, NotNull: true},
+		{Name: "major_version", Type: contribtest.TypeInt, Length: 4, NotNull: true},
+		{Name: "minor_version", Type: contribtest.TypeInt, Length: 4, NotNull: true},
+		{Name: "patch_version", Type: contribtest.TypeInt, Length: 4, NotNull: true},
+		{Name: "runnable", Type: contribtest.TypeInt, Length: 1, NotNull: true},
+		{Name: "embed_types", Type: contribtest.TypeChar, Length: 255, NotNull: true},
+		{Name: "semantics", Type: contribtest.TypeText, NotNull: true},
 	}}
 )
 
@@ -67,7 +66,7 @@ type site struct {
 }
 
 // newSite builds contents around the window's edges in the fixture's courses.
-func newSite(m *fixture.Model) site {
+func newSite(m *contribtest.Site) site {
 	c := func(i int) int64 { return m.Courses[1+i%(len(m.Courses)-1)].ID }
 	old := dayStart - 30*86400
 	return site{
@@ -132,7 +131,7 @@ func (s site) want() map[string]string {
 func TestPack(t *testing.T) {
 	contribtest.Engines(t, contribtest.Pack{
 		Register: hvp.Register, Component: hvp.Component, Family: measures.Daily,
-		Install: func(t *testing.T, db *contribtest.DB, m *fixture.Model) map[string]string {
+		Install: func(t *testing.T, db *contribtest.DB, m *contribtest.Site) map[string]string {
 			s := newSite(m)
 			install(t, db, s)
 			return s.want()
