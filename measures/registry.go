@@ -195,6 +195,9 @@ func (r *Registry) validate(m *Measure) error {
 	if !m.Type.Numeric() && (m.Units != "" || m.Graph != "") {
 		return fmt.Errorf("%s: a %s value has no units or graph", subject, m.Type)
 	}
+	if m.GraphColor != "" && (m.Graph == "" || !isHexColour(m.GraphColor)) {
+		return fmt.Errorf("%s: graph colour %q must be six hexadecimal digits (RRGGBB), on a measure with a graph", subject, m.GraphColor)
+	}
 	for _, t := range m.Triggers {
 		if t.Name == "" || !strings.Contains(t.Expression, "{item}") {
 			return fmt.Errorf("%s: trigger %q must have a name and an expression using {item}", subject, t.Name)
@@ -388,4 +391,17 @@ func (r *Registry) Templates() []string {
 		out = append([]string{DefaultTemplate}, out...)
 	}
 	return out
+}
+
+// isHexColour reports whether s is a colour written RRGGBB in hexadecimal.
+func isHexColour(s string) bool {
+	if len(s) != 6 {
+		return false
+	}
+	for _, r := range s {
+		if !strings.ContainsRune("0123456789abcdefABCDEF", r) {
+			return false
+		}
+	}
+	return true
 }

@@ -34,6 +34,8 @@ func TestRegisterValidates(t *testing.T) {
 		{"prototype without its macro", func(m *Measure) { m.Discovery = rule }, "must use its rule's macro"},
 		{"prototype with a foreign macro", func(m *Measure) { m.Discovery = rule; m.Key = "moodle.x[{#THING},{#OTHER}]" }, "not provided"},
 		{"trigger without {item}", func(m *Measure) { m.Triggers = []Trigger{{Name: "T", Expression: "last(/x/y)>1"}} }, "{item}"},
+		{"graph colour without a graph", func(m *Measure) { m.GraphColor = "1E88E5" }, "graph colour"},
+		{"graph colour not RRGGBB", func(m *Measure) { m.Graph = "G"; m.GraphColor = "blue" }, "graph colour"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

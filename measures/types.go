@@ -235,6 +235,10 @@ type Measure struct {
 	Triggers []Trigger
 	// Graph names the template graph this item is drawn in; items sharing a name share a graph.
 	Graph string
+	// GraphColor, as six hexadecimal digits (RRGGBB), sets the item's line colour in Graph.
+	// Leave it empty: the colour then derives from the key, and only a measure whose derived
+	// colour is already taken in its graph needs one.
+	GraphColor string
 	// Dashboard puts the measure's graph on the template dashboard.
 	Dashboard bool
 	// History and Trends override the template's retention (Zabbix durations such as "90d").

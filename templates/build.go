@@ -738,7 +738,7 @@ func (b *builder) graphs(template string, ms []*measures.Measure) ([]builtGraph,
 		}
 		g.UUID = UUID(template, kind, name)
 		for i, m := range members {
-			gi := GraphItem{Color: palette[i%len(palette)], Item: ItemRef{Host: template, Key: m.Key}}
+			gi := GraphItem{Color: lineColour(m), Item: ItemRef{Host: template, Key: m.Key}}
 			if i > 0 {
 				gi.SortOrder = strconv.Itoa(i)
 			}

@@ -46,7 +46,7 @@ func fixtureRegistryNamed(t testing.TB, prefix string) *measures.Registry {
 		measures.Measure{
 			Key: "moodle.users.connected", Name: "Users connected", Description: "Users seen in the last 15 minutes.",
 			Family: measures.Instant, Type: measures.Unsigned, Units: "users", Query: instant, Column: "connected",
-			Aggregate: measures.Sum, Domain: "users", Graph: "Users online", Dashboard: true,
+			Aggregate: measures.Sum, Domain: "users", Graph: "Users online", GraphColor: "E53935", Dashboard: true,
 			Triggers: []measures.Trigger{{
 				Name:       "Too many users connected on {HOST.NAME}",
 				Expression: "last({item})>{$MOODLE.USERS.CONNECTED.MAX}",

@@ -145,7 +145,7 @@ func (b *builder) fleet() error {
 		g := Graph{UUID: UUID(name, "graph", gname), Name: gname}
 		onDash := false
 		for i, m := range members {
-			gi := GraphItem{Color: palette[i%len(palette)], Item: ItemRef{Host: name, Key: FleetKey(m.Key)}}
+			gi := GraphItem{Color: lineColour(m), Item: ItemRef{Host: name, Key: FleetKey(m.Key)}}
 			if i > 0 {
 				gi.SortOrder = fmt.Sprint(i)
 			}

@@ -328,10 +328,12 @@ func TestNodataTriggers(t *testing.T) {
 }
 
 func TestGraphsAndDashboards(t *testing.T) {
-	e, err := Build(fixtureRegistry(t), Options{})
+	reg := fixtureRegistry(t)
+	e, err := Build(reg, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
+	col := func(key string) string { return lineColour(reg.Lookup(key)) }
 	var got []string
 	for _, g := range e.Graphs {
 		var keys []string
@@ -341,15 +343,15 @@ func TestGraphsAndDashboards(t *testing.T) {
 		got = append(got, g.Name+"="+strings.Join(keys, ","))
 	}
 	want := []string{
-		"Database size=Moodle performance:moodle.storage.dbsize#" + palette[0],
-		"Database size=Moodle fleet:moodle.fleet.storage.dbsize#" + palette[0],
+		"Database size=Moodle performance:moodle.storage.dbsize#" + col("moodle.storage.dbsize"),
+		"Database size=Moodle fleet:moodle.fleet.storage.dbsize#" + col("moodle.storage.dbsize"),
 		"Moodle sites reporting=Moodle fleet:moodle.fleet.sites#" + palette[0],
-		"Shop=Moodle fleet:moodle.fleet.shop.orders#" + palette[0],
-		"Shop=Moodle shop:moodle.shop.orders#" + palette[0],
-		"User accounts=Moodle:moodle.users.ratio#" + palette[0] + ",Moodle:moodle.users.registered#" + palette[1],
-		"User accounts=Moodle fleet:moodle.fleet.users.ratio#" + palette[0] + ",Moodle fleet:moodle.fleet.users.registered#" + palette[1],
-		"Users online=Moodle:moodle.users.active.instant#" + palette[0] + ",Moodle:moodle.users.connected#" + palette[1],
-		"Users online=Moodle fleet:moodle.fleet.users.active.instant#" + palette[0] + ",Moodle fleet:moodle.fleet.users.connected#" + palette[1],
+		"Shop=Moodle fleet:moodle.fleet.shop.orders#" + col("moodle.shop.orders"),
+		"Shop=Moodle shop:moodle.shop.orders#" + col("moodle.shop.orders"),
+		"User accounts=Moodle:moodle.users.ratio#" + col("moodle.users.ratio") + ",Moodle:moodle.users.registered#" + col("moodle.users.registered"),
+		"User accounts=Moodle fleet:moodle.fleet.users.ratio#" + col("moodle.users.ratio") + ",Moodle fleet:moodle.fleet.users.registered#" + col("moodle.users.registered"),
+		"Users online=Moodle:moodle.users.active.instant#" + col("moodle.users.active.instant") + ",Moodle:moodle.users.connected#E53935",
+		"Users online=Moodle fleet:moodle.fleet.users.active.instant#" + col("moodle.users.active.instant") + ",Moodle fleet:moodle.fleet.users.connected#E53935",
 	}
 	if strings.Join(sortedCopy(got), "\n") != strings.Join(sortedCopy(want), "\n") {
 		t.Errorf("graphs:\n%s\nwant:\n%s", strings.Join(sortedCopy(got), "\n"), strings.Join(sortedCopy(want), "\n"))
