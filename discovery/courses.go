@@ -98,7 +98,7 @@ func init() {
 			Key:         "moodle.course.distinctusers[{#COURSEID}]",
 			Name:        "Course {#COURSESHORTNAME}: distinct users (day)",
 			Description: "Distinct users with at least one log event of their own during the day in the course: not the guest account, not a visitor who is not logged in (user 0), not someone logged in as the user, not a command-line script (the rule of the site-wide user counts).",
-			Fixes:       "The guest account, user 0, \"log in as\" sessions and command-line scripts no longer count as users.",
+			Fixes:       "The pro plugin counted every distinct log userid: the guest account, user 0 (visitors not logged in), \"log in as\" sessions and command-line scripts included.",
 			Family:      measures.Daily, Type: measures.Unsigned, Units: "users",
 			Query: coursesActivity, Column: "distinctusers", Discovery: coursesOfInterest,
 			Aggregate: measures.Sum, Domain: "courses",
