@@ -52,7 +52,7 @@ func init() {
 			Description: "Distinct non-deleted members of at least one cohort with a standard log event of their own during the day (not done by someone logged in as them).",
 			Family:      measures.Daily, Type: measures.Unsigned, Units: "users",
 			Query: cohortUsers, Column: "activemembers",
-			Aggregate: measures.Sum, Domain: "cohort", Graph: "Cohort members", Dashboard: true,
+			Aggregate: measures.Sum, Domain: "cohort", Graph: "Cohort members",
 		},
 	)
 }

@@ -144,14 +144,14 @@ func eventMeasures(f measures.Family, period string) []measures.Measure {
 			Name:        fmt.Sprintf("%s events (%s)", p.Title, period),
 			Description: fmt.Sprintf("Standard log events of the %s of the learning profile %s, whose event name is one of %s.", period, p.Name, list),
 			Units:       "events", Column: "p_" + p.Name,
-			Graph: fmt.Sprintf("Learning activity by profile (%s)", period), Dashboard: f == measures.Daily || f == measures.Hourly,
+			Graph: fmt.Sprintf("Learning activity by profile (%s)", period), Dashboard: f == measures.Daily,
 		})
 		add(measures.Measure{
 			Key:         fmt.Sprintf("moodle.events.actors[%s,%s]", fam, p.Name),
 			Name:        fmt.Sprintf("%s actors (%s)", p.Title, period),
 			Description: fmt.Sprintf("Distinct users (user id of the event, not 0) with at least one standard log event of the learning profile %s during the %s; a user active in several windows or profiles counts once in each.", p.Name, period),
 			Units:       "users", Column: "a_" + p.Name,
-			Graph: fmt.Sprintf("Learning actors by profile (%s)", period), Dashboard: f == measures.Daily,
+			Graph: fmt.Sprintf("Learning actors by profile (%s)", period),
 		})
 	}
 	add(measures.Measure{
@@ -159,7 +159,7 @@ func eventMeasures(f measures.Family, period string) []measures.Measure {
 		Name:        fmt.Sprintf("Events of no learning profile (%s)", period),
 		Description: fmt.Sprintf("Standard log events of the %s whose event name belongs to no learning profile (failed logins, course edits, administration).", period),
 		Units:       "events", Column: "p_other",
-		Graph: fmt.Sprintf("Learning activity by profile (%s)", period), Dashboard: f == measures.Daily || f == measures.Hourly,
+		Graph: fmt.Sprintf("Learning activity by profile (%s)", period), Dashboard: f == measures.Daily,
 	})
 	for _, l := range EduLevels {
 		add(measures.Measure{
@@ -167,7 +167,7 @@ func eventMeasures(f measures.Family, period string) []measures.Measure {
 			Name:        fmt.Sprintf("Events, educational level %s (%s)", l.Name, period),
 			Description: fmt.Sprintf("Standard log events of the %s with educational level %d: %s.", period, l.Level, l.Means),
 			Units:       "events", Column: "e_" + l.Name,
-			Graph: fmt.Sprintf("Events by educational level (%s)", period), Dashboard: f == measures.Daily,
+			Graph: fmt.Sprintf("Events by educational level (%s)", period),
 		})
 	}
 	for _, c := range CRUDLetters {
@@ -176,7 +176,7 @@ func eventMeasures(f measures.Family, period string) []measures.Measure {
 			Name:        fmt.Sprintf("Events, %s (%s)", c.Name, period),
 			Description: fmt.Sprintf("Standard log events of the %s whose CRUD letter is '%s' (%s).", period, c.Letter, c.Name),
 			Units:       "events", Column: "c_" + c.Name,
-			Graph: fmt.Sprintf("Events by CRUD (%s)", period), Dashboard: f == measures.Daily,
+			Graph: fmt.Sprintf("Events by CRUD (%s)", period),
 		})
 	}
 	add(measures.Measure{
