@@ -71,13 +71,13 @@ type Burst struct {
 	Values   []Value
 	Failures []Failure
 	Skipped  []Skip
+	Started  time.Time
+	Duration time.Duration
+	// Unreachable is set when the database could not be reached at all during the burst.
+	Unreachable error
 	// Governance reports, for each discovery rule that ran, what the k-threshold and the cap
 	// kept out.
 	Governance []RuleGovernance
-	Started    time.Time
-	Duration   time.Duration
-	// Unreachable is set when the database could not be reached at all during the burst.
-	Unreachable error
 }
 
 // Failure is a query that failed, with the keys it would have filled.
