@@ -14,10 +14,13 @@ var AuthPlugins = &measures.Discovery{
 	Family:      measures.Daily,
 	Query: &measures.Query{
 		Name: "discovery.auth",
-		SQL:  `SELECT auth FROM {user} WHERE deleted = 0 GROUP BY auth ORDER BY auth`,
+		SQL:  `SELECT auth, COUNT(*) AS accounts FROM {user} WHERE deleted = 0 GROUP BY auth ORDER BY auth`,
 		Cost: "The index on user.auth, once a day.",
 	},
 	Macros: []measures.LLDMacro{{Macro: "{#AUTH}", Column: "auth"}},
+	// A plugin's population is its non-deleted accounts; every user has one plugin.
+	Population: "accounts",
+	Disjoint:   true,
 }
 
 // authByPlugin fills every prototype of AuthPlugins in one grouped query: accounts per plugin,

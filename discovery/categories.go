@@ -5,8 +5,9 @@ import (
 	"github.com/moodle-zabbix/moodle-zabbix/measures/core"
 )
 
-// Top-level course categories and their item prototypes. Each prototype covers the whole
-// subtree of a top category: the category itself and every category below it.
+// Course categories and their item prototypes: the top-level categories, or every category down
+// to the site's category depth. Each prototype covers the whole subtree of its category: the
+// category itself and every category below it.
 //
 // A category cc lies in the subtree of top category t when its path equals t's path
 // ("/<id>") or starts with t's path followed by a slash. The test is written with SUBSTR and
@@ -18,24 +19,37 @@ import (
 const categoriesUnder = `(cc.path = t.path OR (SUBSTR(cc.path, 1, LENGTH(t.path)) = t.path
         AND SUBSTR(cc.path, LENGTH(t.path) + 1, 1) = '/'))`
 
-// topCategories is the discovery rule of the top-level course categories.
+// topCategories is the discovery rule of the course categories down to the site's category
+// depth (the top level by default). Its query also counts each subtree's courses and enrolled
+// users: the enrolled users are the category's population for the privacy threshold and its
+// rank when the rule's cap is reached, and two prototypes read their values from it.
 var topCategories = &measures.Discovery{
 	Key:         "moodle.discovery.topcategories",
 	Name:        "Top-level course categories",
-	Description: "Discovers the course categories at the top of the category tree (parent 0), in their sort order.",
+	Description: "Discovers the course categories at the top of the category tree (depth 1), or down to the site's category depth, in their sort order; each one stands for its whole subtree.",
 	Family:      measures.Daily,
 	Query: &measures.Query{
 		Name: "topcategories.discovery",
-		SQL: `SELECT t.id AS catid, t.name AS catname
+		SQL: `SELECT t.id AS catid, t.name AS catname, COUNT(DISTINCT c.id) AS courses,
+       COUNT(DISTINCT CASE WHEN u.deleted = 0 THEN ue.userid END) AS enrolled
   FROM {course_categories} t
- WHERE t.parent = 0
+  LEFT JOIN {course_categories} cc ON ` + categoriesUnder + `
+  LEFT JOIN {course} c ON c.category = cc.id
+  LEFT JOIN {enrol} e ON e.courseid = c.id AND e.status = 0
+  LEFT JOIN {user_enrolments} ue ON ue.enrolid = e.id AND ue.status = 0
+        AND ue.timestart < ? AND (ue.timeend = 0 OR ue.timeend > ?)
+  LEFT JOIN {user} u ON u.id = ue.userid
+ WHERE t.depth <= ?
+ GROUP BY t.id, t.name, t.sortorder
  ORDER BY t.sortorder, t.id`,
-		Cost: "Reads the few top-level rows of course_categories.",
+		Args: func(p measures.Params) []any { return []any{p.To(), p.To(), p.Depth()} },
+		Cost: "One pass over the categories down to the depth, their courses, enrolment instances and user enrolments (indexes on category, courseid and enrolid).",
 	},
 	Macros: []measures.LLDMacro{
 		{Macro: "{#CATID}", Column: "catid"},
 		{Macro: "{#CATNAME}", Column: "catname"},
 	},
+	Population: "enrolled",
 }
 
 // topCategoriesActivity counts the day's log events of the courses in each subtree.
@@ -47,29 +61,11 @@ var topCategoriesActivity = &measures.Query{
   JOIN {course_categories} cc ON ` + categoriesUnder + `
   JOIN {course} c ON c.category = cc.id
   JOIN {logstore_standard_log} l ON l.courseid = c.id
- WHERE t.parent = 0
+ WHERE t.depth <= ?
    AND l.timecreated >= ? AND l.timecreated < ?
  GROUP BY t.id`,
-	Args: func(p measures.Params) []any { return []any{p.From(), p.To()} },
+	Args: func(p measures.Params) []any { return []any{p.Depth(), p.From(), p.To()} },
 	Cost: "Bounded by timecreated to one day of the log (indexes on timecreated and courseid); grouped by top category.",
-}
-
-// topCategoriesPopulation counts the courses of each subtree and their enrolled users.
-var topCategoriesPopulation = &measures.Query{
-	Name: "topcategories.population",
-	SQL: `SELECT t.id AS catid, COUNT(DISTINCT c.id) AS courses,
-       COUNT(DISTINCT CASE WHEN u.deleted = 0 THEN ue.userid END) AS enrolled
-  FROM {course_categories} t
-  JOIN {course_categories} cc ON ` + categoriesUnder + `
-  JOIN {course} c ON c.category = cc.id
-  LEFT JOIN {enrol} e ON e.courseid = c.id AND e.status = 0
-  LEFT JOIN {user_enrolments} ue ON ue.enrolid = e.id AND ue.status = 0
-        AND ue.timestart < ? AND (ue.timeend = 0 OR ue.timeend > ?)
-  LEFT JOIN {user} u ON u.id = ue.userid
- WHERE t.parent = 0
- GROUP BY t.id`,
-	Args: func(p measures.Params) []any { return []any{p.To(), p.To()} },
-	Cost: "One pass over courses, enrolment instances and user enrolments (indexes on courseid and enrolid); grouped by top category.",
 }
 
 // topCategoriesStorage sums the file sizes below each top category's context.
@@ -81,8 +77,9 @@ var topCategoriesStorage = &measures.Query{
   JOIN {context} x ON (x.path = tx.path OR (SUBSTR(x.path, 1, LENGTH(tx.path)) = tx.path
         AND SUBSTR(x.path, LENGTH(tx.path) + 1, 1) = '/'))
   JOIN {files} f ON f.contextid = x.id
- WHERE t.parent = 0 AND f.filename <> '.'
+ WHERE t.depth <= ? AND f.filename <> '.'
  GROUP BY t.id`,
+	Args: func(p measures.Params) []any { return []any{p.Depth()} },
 	Cost: "One pass over the context table per top category, then the files of the matching contexts (index on contextid).",
 }
 
@@ -112,7 +109,7 @@ func init() {
 			Description: "Distinct non-deleted users with an active enrolment at the end of the day in a course of the category or of a category below it: " +
 				"enrolment and enrolment instance enabled, started before the end of the day and not ended.",
 			Family: measures.Daily, Type: measures.Unsigned, Units: "users",
-			Query: topCategoriesPopulation, Column: "enrolled", Discovery: topCategories,
+			Query: topCategories.Query, Column: "enrolled", Discovery: topCategories,
 			Aggregate: measures.Sum, Domain: "courses",
 			Fixes: "The pro plugin ignored the enrolment start and end dates.",
 		},
@@ -121,7 +118,7 @@ func init() {
 			Name:        "Category {#CATNAME}: courses",
 			Description: "Courses, visible or not, in the category and in every category below it.",
 			Family:      measures.Daily, Type: measures.Unsigned, Units: "courses",
-			Query: topCategoriesPopulation, Column: "courses", Discovery: topCategories,
+			Query: topCategories.Query, Column: "courses", Discovery: topCategories,
 			Aggregate: measures.Sum, Domain: "courses",
 		},
 		measures.Measure{

@@ -24,25 +24,20 @@ func selectedArgs(p measures.Params) []any {
 	return []any{p.Courses.IDs, idnumbers}
 }
 
-// coursesOfInterest is the discovery rule of the courses of interest.
+// coursesOfInterest is the discovery rule of the courses of interest. Its query also reads each
+// course's enrolled users (the course's population for the privacy threshold and its rank
+// when the cap is reached), completions and modules, for the prototypes that read it.
 var coursesOfInterest = &measures.Discovery{
 	Key:         "moodle.discovery.courses",
 	Name:        "Courses of interest",
 	Description: "Discovers the courses of interest listed in the site's configuration, by id or by idnumber, in id order.",
 	Family:      measures.Daily,
-	Query: &measures.Query{
-		Name: "courses.discovery",
-		SQL: `SELECT c.id AS courseid, c.shortname AS shortname
-  FROM {course} c
- WHERE ` + coursesSelected + `
- ORDER BY c.id`,
-		Args: selectedArgs,
-		Cost: "Primary key and idnumber lookups in the course table.",
-	},
+	Query:       coursesPopulation,
 	Macros: []measures.LLDMacro{
 		{Macro: "{#COURSEID}", Column: "courseid"},
 		{Macro: "{#COURSESHORTNAME}", Column: "shortname"},
 	},
+	Population: "enrolled",
 }
 
 // coursesActivity counts the day's log events of each course of interest.
@@ -59,11 +54,11 @@ var coursesActivity = &measures.Query{
 	Cost: "Bounded by timecreated to one day of the log of the selected courses (index on courseid, anonymous, timecreated).",
 }
 
-// coursesPopulation reads, for each course of interest, its enrolled users, its completions
-// so far and its modules, with one correlated subquery per column.
+// coursesPopulation reads, for each course of interest, its short name, its enrolled users, its
+// completions so far and its modules, with one correlated subquery per column.
 var coursesPopulation = &measures.Query{
-	Name: "courses.population",
-	SQL: `SELECT c.id AS courseid,
+	Name: "courses.discovery",
+	SQL: `SELECT c.id AS courseid, c.shortname AS shortname,
        (SELECT COUNT(DISTINCT ue.userid)
           FROM {enrol} e
           JOIN {user_enrolments} ue ON ue.enrolid = e.id
@@ -77,7 +72,8 @@ var coursesPopulation = &measures.Query{
           FROM {course_modules} cm
          WHERE cm.course = c.id AND cm.deletioninprogress = 0) AS modules
   FROM {course} c
- WHERE ` + coursesSelected,
+ WHERE ` + coursesSelected + `
+ ORDER BY c.id`,
 	Args: func(p measures.Params) []any {
 		return append([]any{p.To(), p.To(), p.To()}, selectedArgs(p)...)
 	},

@@ -42,6 +42,13 @@ type Site struct {
 	Previous func(Family) *RunRecord
 	// Disabled lists measure keys not to collect.
 	Disabled map[string]bool
+	// KThreshold is the smallest population a discovered entity must have to be reported on
+	// its own (DefaultKThreshold when 0; 1 reports every entity).
+	KThreshold int
+	// Caps overrides the cap of discovery rules, by rule key.
+	Caps map[string]int
+	// CategoryDepth is the deepest category level the category discovery segments by (1 when 0).
+	CategoryDepth int
 }
 
 // DefaultMeasureTimeout bounds one query when the site sets no timeout.
@@ -68,6 +75,9 @@ type Burst struct {
 	Duration time.Duration
 	// Unreachable is set when the database could not be reached at all during the burst.
 	Unreachable error
+	// Governance reports, for each discovery rule that ran, what the k-threshold and the cap
+	// kept out.
+	Governance []RuleGovernance
 }
 
 // Failure is a query that failed, with the keys it would have filled.
@@ -116,7 +126,8 @@ var safeMacroValue = regexp.MustCompile(`^[A-Za-z0-9_.\-]{1,128}$`)
 // burst and logged with their keys.
 func (r *Runner) Run(ctx context.Context, site *Site, f Family, now time.Time) *Burst {
 	br := &burstRun{log: r.Logger, site: site, sess: &session{site: site},
-		entities: map[*Discovery][]Row{}, failedRules: map[*Discovery]error{}}
+		entities: map[*Discovery][]Row{}, folded: map[*Discovery]map[string]bool{}, raw: map[*Discovery][]Row{},
+		failedRules: map[*Discovery]error{}}
 	if br.log == nil {
 		br.log = slog.Default()
 	}
@@ -127,7 +138,8 @@ func (r *Runner) Run(ctx context.Context, site *Site, f Family, now time.Time) *
 		br.sess.close()
 		b.Duration = time.Since(b.Started)
 	}()
-	br.p = Params{Window: b.Window, Now: now, Roles: site.Roles, Courses: site.Courses, Dirroot: site.Dirroot, Dataroot: site.Dataroot}
+	br.p = Params{Window: b.Window, Now: now, Roles: site.Roles, Courses: site.Courses, Dirroot: site.Dirroot, Dataroot: site.Dataroot,
+		CategoryDepth: site.CategoryDepth}
 	if site.Previous != nil {
 		br.p.Previous = site.Previous(f)
 	}
@@ -155,6 +167,12 @@ func (r *Runner) Run(ctx context.Context, site *Site, f Family, now time.Time) *
 			rules = append(rules, d)
 		}
 	}
+	br.prototypes = map[*Discovery]int{}
+	for _, m := range r.Registry.Measures() {
+		if m.Discovery != nil {
+			br.prototypes[m.Discovery]++
+		}
+	}
 	br.plugins, br.pluginsErr = br.installedPlugins(ctx, rules, ms)
 	for _, d := range rules {
 		br.discover(ctx, d)
@@ -174,8 +192,11 @@ type burstRun struct {
 	p           Params
 	plugins     map[string]bool
 	pluginsErr  error
-	entities    map[*Discovery][]Row // rows of each rule that ran
-	failedRules map[*Discovery]error // rules that failed or were skipped, with why
+	entities    map[*Discovery][]Row           // rows of each rule that ran, once governed
+	raw         map[*Discovery][]Row           // rows of each rule that ran, as its query returned them
+	folded      map[*Discovery]map[string]bool // entities of each rule folded into OtherID
+	prototypes  map[*Discovery]int             // item prototypes of each rule in the registry
+	failedRules map[*Discovery]error           // rules that failed or were skipped, with why
 }
 
 // fail records a failed query with the keys it would have filled.
@@ -232,11 +253,23 @@ func (br *burstRun) discover(ctx context.Context, d *Discovery) {
 		br.failedRules[d] = fmt.Errorf("discovery %s failed", d.Key)
 		return
 	}
-	br.entities[d] = rows
+	kept, folded, gov, err := govern(d, rows, capFor(br.site, d), kFor(br.site), br.prototypes[d])
+	if err != nil {
+		br.fail(d.Query, keys, err)
+		br.failedRules[d] = fmt.Errorf("discovery %s failed", d.Key)
+		return
+	}
+	br.raw[d], br.entities[d], br.folded[d] = rows, kept, folded
+	br.b.Governance = append(br.b.Governance, gov)
 	if d.Family != br.b.Family {
 		return
 	}
-	js, err := LLDJSON(d, rows)
+	if len(gov.Capped) > 0 {
+		br.log.Warn("discovery rule over its cap", "site", br.site.Name, "rule", d.Key, "entities", gov.Found,
+			"cap", gov.Cap, "items", gov.Items(), "items_allowed", (gov.Cap+1)*gov.Prototypes,
+			"folded_into", OtherID)
+	}
+	js, err := LLDJSON(d, kept)
 	if err != nil {
 		br.fail(d.Query, keys, err)
 		return
@@ -261,14 +294,16 @@ func (br *burstRun) measure(ctx context.Context, g []*Measure) {
 		br.skip(keys, reason)
 		return
 	}
-	rows, err := br.sess.run(ctx, q, br.p)
-	if err != nil {
+	var rows []Row
+	if d != nil && q == d.Query {
+		rows = br.raw[d] // the prototypes read the rule's own query: it ran already
+	} else if rows, err = br.sess.run(ctx, q, br.p); err != nil {
 		br.fail(q, keys, err)
 		return
 	}
 	var vals []Value
 	if d != nil {
-		vals, err = prototypeValues(g, d, br.entities[d], rows, br.b.Window.Clock())
+		vals, err = prototypeValues(g, d, br.entities[d], br.folded[d], rows, br.b.Window.Clock())
 	} else {
 		vals, err = scalarValues(g, rows, br.b.Window.Clock())
 	}
@@ -335,7 +370,7 @@ func scalarValues(ms []*Measure, rows []Row, clock time.Time) ([]Value, error) {
 	return out, nil
 }
 
-func prototypeValues(ms []*Measure, d *Discovery, entities, rows []Row, clock time.Time) ([]Value, error) {
+func prototypeValues(ms []*Measure, d *Discovery, entities []Row, folded map[string]bool, rows []Row, clock time.Time) ([]Value, error) {
 	idCol := d.IDMacro().Column
 	byID := make(map[string]Row, len(rows))
 	for _, row := range rows {
@@ -354,7 +389,15 @@ func prototypeValues(ms []*Measure, d *Discovery, entities, rows []Row, clock ti
 				return nil, fmt.Errorf("measure %s: %w", m.Key, err)
 			}
 			s := zeroValue(m.Type)
-			if row != nil {
+			if macroText(e[idCol]) == OtherID && len(folded) > 0 {
+				f, err := otherValue(m, idCol, rows, folded)
+				if err != nil {
+					return nil, fmt.Errorf("measure %s: %w", m.Key, err)
+				}
+				if s, err = FormatValue(m.Type, f); err != nil {
+					return nil, fmt.Errorf("measure %s: %w", key, err)
+				}
+			} else if row != nil {
 				v, ok := row[m.Column]
 				if !ok {
 					return nil, fmt.Errorf("measure %s: column %q is not in the result", m.Key, m.Column)

@@ -177,6 +177,17 @@ type Discovery struct {
 	Lifetime string
 	// Template is the host template that carries the rule (default "Moodle").
 	Template string
+	// Population names the query column that counts the people an entity's values are about;
+	// an entity below the site's k-threshold is folded into the OtherID entity (see govern).
+	Population string
+	// Rank names the column that orders entities when more than the cap are found, the largest
+	// kept first (Population when empty).
+	Rank string
+	// Cap is the most entities discovered (DefaultCap when 0); a site can set its own.
+	Cap int
+	// Disjoint says that nobody belongs to two entities (a user has one authentication
+	// plugin), so the populations of folded entities add up.
+	Disjoint bool
 }
 
 // LLDMacro binds one low-level discovery macro to a query column.
@@ -278,7 +289,13 @@ type Params struct {
 	// Previous is how the previous run of this family for this site went, for the
 	// self-monitoring measures; nil when unknown (first run, or no state kept).
 	Previous *RunRecord
+	// CategoryDepth is the deepest course category level the category discovery segments by
+	// (1, the top level, when the site sets none).
+	CategoryDepth int
 }
+
+// Depth returns the category depth to discover, at least 1.
+func (p Params) Depth() int { return max(p.CategoryDepth, 1) }
 
 // RunRecord summarises one run of a family for a site: the product's own health, sent to
 // Zabbix by the self-monitoring measures on the family's next run.

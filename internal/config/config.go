@@ -175,6 +175,9 @@ type Site struct {
 	CoursesOfInterest []string `yaml:"courses_of_interest"`
 	// DisabledMeasures are measure keys not computed for this site.
 	DisabledMeasures []string `yaml:"disabled_measures"`
+	// Discovery limits what the discovery rules report: the privacy threshold, the caps and
+	// the category depth.
+	Discovery Discovery `yaml:"discovery"`
 
 	loc *time.Location
 }

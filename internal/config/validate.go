@@ -363,6 +363,7 @@ func (v *validator) site(p string, s *Site, names, hosts map[string]string) {
 			v.addf(fmt.Sprintf("%s.disabled_measures[%d]", p, i), "%q is not a measure key", k)
 		}
 	}
+	v.discovery(p+".discovery", &s.Discovery)
 }
 
 // nonEmpty reports blank entries of a list of names.

@@ -111,7 +111,7 @@ func checkCatalogue(t *testing.T, db *sql.DB, dialect measures.Dialect) (sent ma
 	for _, rc := range runClocks() {
 		site := &measures.Site{
 			Name: "fixture", Host: "fixture", DB: db, Dialect: dialect, Prefix: "mdl_",
-			Location: rc.loc, Courses: coursesOfInterest, Previous: previousRun,
+			Location: rc.loc, Courses: coursesOfInterest, Previous: previousRun, Caps: testCaps,
 		}
 		for _, fam := range measures.Families {
 			t.Run(rc.name+"/"+fam.String(), func(t *testing.T) {

@@ -56,39 +56,37 @@ func authActivity(x *X) (active, logins map[string]int) {
 	return active, logins
 }
 
+// authSegs governs the authentication plugins: their population is their non-deleted accounts,
+// and nobody has two plugins.
+func authSegs(x *X) governedSegs {
+	var segs []seg
+	for _, a := range authPlugins(x) {
+		n := 0.0
+		for _, u := range x.M.Users {
+			if u.Deleted == 0 && u.Auth == a {
+				n++
+			}
+		}
+		segs = append(segs, seg{id: a, macros: map[string]string{"{#AUTH}": a}, pop: n, rank: n})
+	}
+	return governSegs("moodle.discovery.auth", segs, []string{"{#AUTH}"}, true)
+}
+
 func init() {
 	expect("moodle.auth.weeklymanualusers", func(x *X) any { return authCountUsable(x, "manual") })
 	expect("moodle.auth.weeklyldapusers", func(x *X) any { return authCountUsable(x, "ldap") })
 	expect("moodle.auth.weeklycasusers", func(x *X) any { return authCountUsable(x, "cas") })
 
-	expect("moodle.discovery.auth", func(x *X) any {
-		var out LLD
-		for _, a := range authPlugins(x) {
-			out = append(out, map[string]string{"{#AUTH}": a})
-		}
-		return out
-	})
+	expect("moodle.discovery.auth", func(x *X) any { return authSegs(x).lld() })
 	expect("moodle.auth.users[{#AUTH}]", func(x *X) any {
-		out := PerEntity{}
-		for _, a := range authPlugins(x) {
-			out[a] = authCountUsable(x, a)
-		}
-		return out
+		return authSegs(x).per(func(a string) float64 { return float64(authCountUsable(x, a)) })
 	})
 	expect("moodle.auth.activeusers[{#AUTH}]", func(x *X) any {
 		active, _ := authActivity(x)
-		out := PerEntity{}
-		for _, a := range authPlugins(x) {
-			out[a] = active[a]
-		}
-		return out
+		return authSegs(x).per(func(a string) float64 { return float64(active[a]) })
 	})
 	expect("moodle.auth.logins[{#AUTH}]", func(x *X) any {
 		_, logins := authActivity(x)
-		out := PerEntity{}
-		for _, a := range authPlugins(x) {
-			out[a] = logins[a]
-		}
-		return out
+		return authSegs(x).per(func(a string) float64 { return float64(logins[a]) })
 	})
 }

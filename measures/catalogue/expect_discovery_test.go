@@ -3,7 +3,6 @@ package catalogue_test
 import (
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/moodle-zabbix/moodle-zabbix/internal/fixture"
@@ -17,11 +16,11 @@ func underPath(path, top string) bool {
 	return path == top || strings.HasPrefix(path, top+"/")
 }
 
-// topCategoriesOf returns the top-level categories in sort order.
+// topCategoriesOf returns the categories down to the run's category depth, in sort order.
 func topCategoriesOf(x *X) []fixture.CourseCategory {
 	var tops []fixture.CourseCategory
 	for _, c := range x.M.CourseCategories {
-		if c.Parent == 0 {
+		if c.Depth <= x.P.Depth() {
 			tops = append(tops, c)
 		}
 	}
@@ -101,32 +100,44 @@ func enrolledIn(x *X, courses map[int64]bool) int {
 	return len(users)
 }
 
-// perTopCategory evaluates f for every top category.
-func perTopCategory(x *X, f func(top fixture.CourseCategory) int64) PerEntity {
-	out := PerEntity{}
+// topCategorySegs governs the discovered categories: their population is their enrolled users.
+func topCategorySegs(x *X) governedSegs {
+	var segs []seg
 	for _, t := range topCategoriesOf(x) {
-		out[strconv.FormatInt(t.ID, 10)] = f(t)
+		n := float64(enrolledIn(x, coursesUnderCategory(x, t)))
+		segs = append(segs, seg{id: itoa(t.ID), macros: map[string]string{"{#CATID}": itoa(t.ID), "{#CATNAME}": t.Name}, pop: n, rank: n})
 	}
-	return out
+	return governSegs("moodle.discovery.topcategories", segs, []string{"{#CATID}", "{#CATNAME}"}, false)
 }
 
-// perSelectedCourse evaluates f for every course of interest.
-func perSelectedCourse(x *X, f func(c fixture.Course) int64) PerEntity {
-	out := PerEntity{}
+// perTopCategory evaluates f for every reported category, and for "other".
+func perTopCategory(x *X, f func(top fixture.CourseCategory) int64) PerEntity {
+	return topCategorySegs(x).per(func(id string) float64 {
+		c, _ := x.M.Category(atoi(id))
+		return float64(f(c))
+	})
+}
+
+// selectedCourseSegs governs the courses of interest: their population is their enrolled users.
+func selectedCourseSegs(x *X) governedSegs {
+	var segs []seg
 	for _, c := range selectedCourses(x) {
-		out[strconv.FormatInt(c.ID, 10)] = f(c)
+		n := float64(enrolledIn(x, map[int64]bool{c.ID: true}))
+		segs = append(segs, seg{id: itoa(c.ID), macros: map[string]string{"{#COURSEID}": itoa(c.ID), "{#COURSESHORTNAME}": c.ShortName}, pop: n, rank: n})
 	}
-	return out
+	return governSegs("moodle.discovery.courses", segs, []string{"{#COURSEID}", "{#COURSESHORTNAME}"}, false)
+}
+
+// perSelectedCourse evaluates f for every reported course of interest, and for "other".
+func perSelectedCourse(x *X, f func(c fixture.Course) int64) PerEntity {
+	return selectedCourseSegs(x).per(func(id string) float64 {
+		c, _ := x.M.Course(atoi(id))
+		return float64(f(c))
+	})
 }
 
 func init() {
-	expect("moodle.discovery.topcategories", func(x *X) any {
-		var out LLD
-		for _, t := range topCategoriesOf(x) {
-			out = append(out, map[string]string{"{#CATID}": strconv.FormatInt(t.ID, 10), "{#CATNAME}": t.Name})
-		}
-		return out
-	})
+	expect("moodle.discovery.topcategories", func(x *X) any { return topCategorySegs(x).lld() })
 	expect("moodle.topcategory.requests[{#CATID}]", func(x *X) any {
 		return perTopCategory(x, func(t fixture.CourseCategory) int64 {
 			n, _ := logEventsOf(x, coursesUnderCategory(x, t))
@@ -176,13 +187,7 @@ func init() {
 		})
 	})
 
-	expect("moodle.discovery.courses", func(x *X) any {
-		var out LLD
-		for _, c := range selectedCourses(x) {
-			out = append(out, map[string]string{"{#COURSEID}": strconv.FormatInt(c.ID, 10), "{#COURSESHORTNAME}": c.ShortName})
-		}
-		return out
-	})
+	expect("moodle.discovery.courses", func(x *X) any { return selectedCourseSegs(x).lld() })
 	expect("moodle.course.requests[{#COURSEID}]", func(x *X) any {
 		return perSelectedCourse(x, func(c fixture.Course) int64 {
 			n, _ := logEventsOf(x, map[int64]bool{c.ID: true})

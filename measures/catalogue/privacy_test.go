@@ -12,8 +12,8 @@ import (
 )
 
 // allowedKeyMacros are the only entities a key may be segmented by: categories, authentication
-// plugins and courses. Never users.
-var allowedKeyMacros = map[string]bool{"{#CATID}": true, "{#AUTH}": true, "{#COURSEID}": true}
+// plugins, courses, cohorts and components. Never users.
+var allowedKeyMacros = map[string]bool{"{#CATID}": true, "{#AUTH}": true, "{#COURSEID}": true, "{#COHORTID}": true, "{#COMPONENT}": true}
 
 var emailLike = regexp.MustCompile(`[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}`)
 

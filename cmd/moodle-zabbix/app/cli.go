@@ -46,6 +46,7 @@ func commands() []command {
 		{"templates", "write the Zabbix templates generated from the catalogue", cmdTemplates},
 		{"install", "import the templates and create the groups and hosts through the Zabbix API", cmdInstall},
 		{"check", "check the database, the trapper and the Zabbix host end to end", cmdCheck},
+		{"audit", "print every key and value a run would send, and what the privacy threshold kept back", cmdAudit},
 		{"measures", "list the catalogue grouped by family", cmdMeasures},
 		{"demo", "run the whole flow on a built-in synthetic Moodle, with nothing installed", cmdDemo},
 		{"version", "print the version", cmdVersion},

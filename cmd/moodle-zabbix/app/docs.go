@@ -107,7 +107,7 @@ func MeasuresMarkdown(reg *measures.Registry) string {
 		for i, m := range d.Macros {
 			macros[i] = "`" + m.Macro + "`"
 		}
-		fmt.Fprintf(&b, "\n### `%s` (%s)\n\n%s Macros: %s. Sent on every %s run.\n\n", d.Key, d.Name, d.Description, strings.Join(macros, ", "), d.Family)
+		fmt.Fprintf(&b, "\n### `%s` (%s)\n\n%s Macros: %s. Sent on every %s run.%s\n\n", d.Key, d.Name, d.Description, strings.Join(macros, ", "), d.Family, governanceNote(d))
 		fmt.Fprintln(&b, "| Prototype key | Family | Type | Units | Description |")
 		fmt.Fprintln(&b, "|---|---|---|---|---|")
 		for _, m := range all {
@@ -116,6 +116,7 @@ func MeasuresMarkdown(reg *measures.Registry) string {
 			}
 		}
 	}
+	b.WriteString(learningProfilesMarkdown())
 	fmt.Fprintln(&b, "\n## report_zabbix keys not sent")
 	fmt.Fprintln(&b)
 	fmt.Fprintln(&b, "| Key | Why |")

@@ -37,6 +37,10 @@ func loadRuntime(env *cliEnv, path string) (*Runtime, int) {
 		fmt.Fprintf(env.stderr, "moodle-zabbix: %v\n", err)
 		return nil, ExitFailure
 	}
+	if err := checkCaps(cfg, catalogue.Registry()); err != nil {
+		fmt.Fprintf(env.stderr, "moodle-zabbix: %v\n", err)
+		return nil, ExitFailure
+	}
 	rt, err := NewRuntime(cfg, catalogue.Registry(), env.logger)
 	if err != nil {
 		fmt.Fprintf(env.stderr, "moodle-zabbix: %s: %v\n", path, err)

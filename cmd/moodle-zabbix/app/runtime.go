@@ -128,6 +128,9 @@ func openSite(sc *config.Site) (*siteRuntime, error) {
 		Dataroot:         sc.Dataroot,
 		Dirroot:          sc.Dirroot,
 		Disabled:         disabled,
+		KThreshold:       sc.Discovery.KThreshold,
+		Caps:             sc.Discovery.Caps,
+		CategoryDepth:    sc.Discovery.CategoryDepth,
 	}
 	return &siteRuntime{cfg: sc, db: db, site: site}, nil
 }

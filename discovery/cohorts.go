@@ -1,0 +1,86 @@
+package discovery
+
+import "github.com/moodle-zabbix/moodle-zabbix/measures"
+
+// Cohorts: the visible cohorts, each with its members, its members active during the day and
+// its members enrolled through its cohort-sync enrolment instances.
+
+// cohorts is the discovery rule of the visible cohorts. Its query counts each cohort's
+// non-deleted members, which are the cohort's population for the privacy threshold.
+var cohorts = &measures.Discovery{
+	Key:         "moodle.discovery.cohorts",
+	Name:        "Cohorts",
+	Description: "Discovers the visible cohorts (cohort.visible = 1) of every context, in id order.",
+	Family:      measures.Daily,
+	Query: &measures.Query{
+		Name: "cohorts.discovery",
+		SQL: `SELECT co.id AS cohortid, co.name AS cohortname, COUNT(DISTINCT u.id) AS members
+  FROM {cohort} co
+  LEFT JOIN {cohort_members} m ON m.cohortid = co.id
+  LEFT JOIN {user} u ON u.id = m.userid AND u.deleted = 0
+ WHERE co.visible = 1
+ GROUP BY co.id, co.name
+ ORDER BY co.id`,
+		Cost: "The cohort table and its members through the index on cohortid.",
+	},
+	Macros: []measures.LLDMacro{
+		{Macro: "{#COHORTID}", Column: "cohortid"},
+		{Macro: "{#COHORTNAME}", Column: "cohortname"},
+	},
+	Population: "members",
+}
+
+// cohortsActivity counts, per cohort, the members active during the day and the members with
+// an active enrolment through the cohort's own cohort-sync instances.
+var cohortsActivity = &measures.Query{
+	Name: "cohorts.activity",
+	SQL: `SELECT co.id AS cohortid,
+       COUNT(DISTINCT a.userid) AS active,
+       COUNT(DISTINCT ce.userid) AS enrolled
+  FROM {cohort} co
+  JOIN {cohort_members} m ON m.cohortid = co.id
+  JOIN {user} u ON u.id = m.userid AND u.deleted = 0
+  LEFT JOIN (SELECT DISTINCT userid
+               FROM {logstore_standard_log}
+              WHERE timecreated >= ? AND timecreated < ? AND realuserid IS NULL) a ON a.userid = m.userid
+  LEFT JOIN (SELECT e.customint1 AS cohortid, ue.userid
+               FROM {enrol} e
+               JOIN {user_enrolments} ue ON ue.enrolid = e.id
+              WHERE e.enrol = 'cohort' AND e.status = 0 AND ue.status = 0
+                AND ue.timestart < ? AND (ue.timeend = 0 OR ue.timeend > ?)) ce
+         ON ce.cohortid = co.id AND ce.userid = m.userid
+ WHERE co.visible = 1
+ GROUP BY co.id`,
+	Args: func(p measures.Params) []any { return []any{p.From(), p.To(), p.To(), p.To()} },
+	Cost: "One day of the log through the index on timecreated (distinct users), the cohort-sync enrolment instances (index on enrol) and their user enrolments, joined to the cohort members.",
+}
+
+func init() {
+	measures.MustRegister(
+		measures.Measure{
+			Key:         "moodle.cohort.members[{#COHORTID}]",
+			Name:        "Cohort {#COHORTNAME}: members",
+			Description: "Non-deleted members of the cohort at collection time.",
+			Family:      measures.Daily, Type: measures.Unsigned, Units: "users",
+			Query: cohorts.Query, Column: "members", Discovery: cohorts,
+			Aggregate: measures.Sum, Domain: "cohort", Graph: "Cohort {#COHORTNAME}: members",
+		},
+		measures.Measure{
+			Key:         "moodle.cohort.activemembers[{#COHORTID}]",
+			Name:        "Cohort {#COHORTNAME}: active members (day)",
+			Description: "Non-deleted members of the cohort with at least one standard log event of their own during the day (not done by someone logged in as them).",
+			Family:      measures.Daily, Type: measures.Unsigned, Units: "users",
+			Query: cohortsActivity, Column: "active", Discovery: cohorts,
+			Aggregate: measures.Sum, Domain: "cohort", Graph: "Cohort {#COHORTNAME}: members",
+		},
+		measures.Measure{
+			Key:  "moodle.cohort.enrolledmembers[{#COHORTID}]",
+			Name: "Cohort {#COHORTNAME}: members enrolled by cohort sync",
+			Description: "Non-deleted members of the cohort with an active enrolment at the end of the day through one of the cohort's enabled cohort-sync enrolment instances (enrol = 'cohort'): " +
+				"enrolment enabled, started before the end of the day and not ended.",
+			Family: measures.Daily, Type: measures.Unsigned, Units: "users",
+			Query: cohortsActivity, Column: "enrolled", Discovery: cohorts,
+			Aggregate: measures.Sum, Domain: "cohort", Graph: "Cohort {#COHORTNAME}: members",
+		},
+	)
+}
