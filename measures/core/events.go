@@ -128,6 +128,19 @@ func eventsQuery(f measures.Family) *measures.Query {
 	}
 }
 
+// seriesColours are the line colours of the event graphs, taken in the order of the table a
+// series comes from (LearningProfiles, EduLevels, CRUDLetters): a series keeps its colour when
+// another is added at the end of its table. otherColour draws the "other" profile.
+var seriesColours = []string{
+	"1E88E5", "E53935", "43A047", "FB8C00", "8E24AA",
+	"00ACC1", "6D4C41", "D81B60", "FDD835", "3949AB",
+}
+
+const otherColour = "9E9E9E"
+
+// seriesColour is the line colour of the i-th series of a table.
+func seriesColour(i int) string { return seriesColours[i%len(seriesColours)] }
+
 // eventMeasures returns the event measures of one family.
 func eventMeasures(f measures.Family, period string) []measures.Measure {
 	q := eventsQuery(f)
@@ -137,20 +150,20 @@ func eventMeasures(f measures.Family, period string) []measures.Measure {
 		m.Family, m.Type, m.Query, m.Aggregate, m.Domain = f, measures.Unsigned, q, measures.Sum, "events"
 		out = append(out, m)
 	}
-	for _, p := range LearningProfiles {
+	for i, p := range LearningProfiles {
 		list := strings.Join(p.Events, ", ")
 		add(measures.Measure{
 			Key:         fmt.Sprintf("moodle.events.profile[%s,%s]", fam, p.Name),
 			Name:        fmt.Sprintf("%s events (%s)", p.Title, period),
 			Description: fmt.Sprintf("Standard log events of the %s of the learning profile %s, whose event name is one of %s.", period, p.Name, list),
-			Units:       "events", Column: "p_" + p.Name,
+			Units:       "events", Column: "p_" + p.Name, GraphColor: seriesColour(i),
 			Graph: fmt.Sprintf("Learning activity by profile (%s)", period), Dashboard: f == measures.Daily,
 		})
 		add(measures.Measure{
 			Key:         fmt.Sprintf("moodle.events.actors[%s,%s]", fam, p.Name),
 			Name:        fmt.Sprintf("%s actors (%s)", p.Title, period),
 			Description: fmt.Sprintf("Distinct users (user id of the event, not 0) with at least one standard log event of the learning profile %s during the %s; a user active in several windows or profiles counts once in each.", p.Name, period),
-			Units:       "users", Column: "a_" + p.Name,
+			Units:       "users", Column: "a_" + p.Name, GraphColor: seriesColour(i),
 			Graph: fmt.Sprintf("Learning actors by profile (%s)", period),
 		})
 	}
@@ -158,24 +171,24 @@ func eventMeasures(f measures.Family, period string) []measures.Measure {
 		Key:         fmt.Sprintf("moodle.events.profile[%s,other]", fam),
 		Name:        fmt.Sprintf("Events of no learning profile (%s)", period),
 		Description: fmt.Sprintf("Standard log events of the %s whose event name belongs to no learning profile (failed logins, course edits, administration).", period),
-		Units:       "events", Column: "p_other",
+		Units:       "events", Column: "p_other", GraphColor: otherColour,
 		Graph: fmt.Sprintf("Learning activity by profile (%s)", period), Dashboard: f == measures.Daily,
 	})
-	for _, l := range EduLevels {
+	for i, l := range EduLevels {
 		add(measures.Measure{
 			Key:         fmt.Sprintf("moodle.events.edulevel[%s,%s]", fam, l.Name),
 			Name:        fmt.Sprintf("Events, educational level %s (%s)", l.Name, period),
 			Description: fmt.Sprintf("Standard log events of the %s with educational level %d: %s.", period, l.Level, l.Means),
-			Units:       "events", Column: "e_" + l.Name,
+			Units:       "events", Column: "e_" + l.Name, GraphColor: seriesColour(i),
 			Graph: fmt.Sprintf("Events by educational level (%s)", period),
 		})
 	}
-	for _, c := range CRUDLetters {
+	for i, c := range CRUDLetters {
 		add(measures.Measure{
 			Key:         fmt.Sprintf("moodle.events.crud[%s,%s]", fam, c.Name),
 			Name:        fmt.Sprintf("Events, %s (%s)", c.Name, period),
 			Description: fmt.Sprintf("Standard log events of the %s whose CRUD letter is '%s' (%s).", period, c.Letter, c.Name),
-			Units:       "events", Column: "c_" + c.Name,
+			Units:       "events", Column: "c_" + c.Name, GraphColor: seriesColour(i),
 			Graph: fmt.Sprintf("Events by CRUD (%s)", period),
 		})
 	}
