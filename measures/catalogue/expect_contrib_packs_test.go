@@ -14,6 +14,12 @@ func init() {
 		"moodle.shop.dailynewcustomers",
 		"moodle.shop.dailyrefused",
 		"moodle.shop.failed",
+		// contrib/mod/learningtimecheck (mod_learningtimecheck)
+		"moodle.ltc.dailystudentmarks",
+		"moodle.ltc.dailystudentmandatorymarks",
+		"moodle.ltc.dailyteachermarks",
+		"moodle.ltc.dailyfullcompletions",
+		"moodle.ltc.dailycredittime",
 	} {
 		expect(key, func(*X) any { return Skipped{} })
 	}
