@@ -20,6 +20,13 @@ func init() {
 		"moodle.ltc.dailyteachermarks",
 		"moodle.ltc.dailyfullcompletions",
 		"moodle.ltc.dailycredittime",
+		// contrib/mod/attendance (mod_attendance)
+		"moodle.attendance.sessions",
+		"moodle.attendance.taken",
+		"moodle.attendance.untaken",
+		"moodle.attendance.marks",
+		"moodle.attendance.students",
+		"moodle.attendance.presentratio",
 	} {
 		expect(key, func(*X) any { return Skipped{} })
 	}
