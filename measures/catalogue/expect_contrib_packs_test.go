@@ -27,6 +27,12 @@ func init() {
 		"moodle.attendance.marks",
 		"moodle.attendance.students",
 		"moodle.attendance.presentratio",
+		// contrib/block/xp (block_xp)
+		"moodle.xp.points",
+		"moodle.xp.earners",
+		"moodle.xp.courses",
+		"moodle.xp.levelups",
+		"moodle.xp.leveledusers",
 	} {
 		expect(key, func(*X) any { return Skipped{} })
 	}
