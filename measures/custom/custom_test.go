@@ -11,6 +11,7 @@ import (
 
 	"github.com/moodle-zabbix/moodle-zabbix/internal/fixture"
 	"github.com/moodle-zabbix/moodle-zabbix/measures"
+	"github.com/moodle-zabbix/moodle-zabbix/measures/catalogue"
 	"github.com/moodle-zabbix/moodle-zabbix/measures/custom"
 )
 
@@ -213,5 +214,48 @@ func TestRowCountCheckedAtRunTime(t *testing.T) {
 	if len(b.Values) != 0 || len(b.Failures) != 1 || !strings.Contains(b.Failures[0].Error(), "rows.yaml:2: the query returned") ||
 		!strings.Contains(b.Failures[0].Error(), "must return one row") {
 		t.Fatalf("values %v failures %v", b.Values, b.Failures)
+	}
+}
+
+// TestExampleFile checks that the example in docs/ loads on top of the whole catalogue.
+func TestExampleFile(t *testing.T) {
+	files, err := custom.Load([]string{filepath.Join("..", "..", "docs", "custom-measures.example.yaml")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := catalogue.Registry().Clone()
+	if err := custom.Register(reg, files, custom.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"moodle.custom.badges.issued", "moodle.custom.badges.recipients", "moodle.custom.badges.courseissued[{#COURSEID}]"} {
+		if m := reg.Lookup(k); m == nil || m.TemplateName() != custom.DefaultTemplate {
+			t.Errorf("%s: %+v", k, m)
+		}
+	}
+	if catalogue.Registry().Lookup("moodle.custom.badges.issued") != nil {
+		t.Error("registering into a clone changed the catalogue")
+	}
+}
+
+// TestComponentSkipsCleanly checks that a file's measures are skipped, not failed, on a site
+// without the plugin the file names.
+func TestComponentSkipsCleanly(t *testing.T) {
+	db, err := fixture.OpenSQLiteMemory()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	now := time.Date(2026, 6, 1, 0, 5, 0, 0, time.UTC)
+	if err := fixture.Generate(1, fixture.Tiny, now).Load(context.Background(), db, "sqlite", "mdl_"); err != nil {
+		t.Fatal(err)
+	}
+	reg := measures.NewRegistry()
+	if err := load(t, reg, "library.yaml", "component: local_library\n"+goodMeasure); err != nil {
+		t.Fatal(err)
+	}
+	r := &measures.Runner{Registry: reg, Logger: slog.New(slog.DiscardHandler)}
+	b := r.Run(context.Background(), &measures.Site{Name: "t", DB: db, Dialect: measures.SQLite, Prefix: "mdl_"}, measures.Daily, now)
+	if len(b.Failures) != 0 || len(b.Values) != 0 || len(b.Skipped) != 1 || b.Skipped[0].Reason != "plugin local_library is not installed" {
+		t.Fatalf("failures %v values %v skipped %v", b.Failures, b.Values, b.Skipped)
 	}
 }
