@@ -70,6 +70,8 @@ type File struct {
 	Component   string
 	Measures    []MeasureSpec
 	Discoveries []DiscoverySpec
+
+	templateLine int
 }
 
 // MeasureSpec is one measure as written in a file.
@@ -209,7 +211,17 @@ func Load(paths []string) ([]*File, error) {
 	return files, nil
 }
 
-var typeErrLine = regexp.MustCompile(`(?s)^line (\d+): (.*)$`)
+var (
+	typeErrLine  = regexp.MustCompile(`(?s)^line (\d+): (.*)$`)
+	unknownField = regexp.MustCompile(`^field (\S+) not found in type custom\.(\w+)$`)
+	// specNames names the parts of a file in messages about unknown fields.
+	specNames = map[string]struct{ noun, fields string }{
+		"fileSpec":      {"the file", "template, component, discoveries, measures"},
+		"MeasureSpec":   {"a measure", "key, name, description, family, type, units, aggregate, sql, args, column, discovery, graph, dashboard, cost"},
+		"DiscoverySpec": {"a discovery rule", "key, name, description, family, sql, args, macros, people, lifetime"},
+		"MacroSpec":     {"a macro", "macro, column"},
+	}
+)
 
 // Parse decodes one file and checks what can be checked without the registry: the fields'
 // values, the window arguments and the static privacy rules of every query. All problems are
@@ -237,6 +249,9 @@ func Parse(name string, data []byte) (*File, error) {
 				e.Line, _ = strconv.Atoi(m[1])
 				e.Msg = m[2]
 			}
+			if m := unknownField.FindStringSubmatch(e.Msg); m != nil {
+				e.Msg = fmt.Sprintf("unknown field %q in %s (it has %s)", m[1], specNames[m[2]].noun, specNames[m[2]].fields)
+			}
 			errs = append(errs, e)
 		}
 		return nil, errors.Join(errs...)
@@ -255,6 +270,8 @@ func Parse(name string, data []byte) (*File, error) {
 	}
 	if f.Template == "" {
 		f.Template = DefaultTemplate
+	} else {
+		f.templateLine = keyLine(top, "template")
 	}
 	p := &problems{file: name}
 	if strings.TrimSpace(f.Template) != f.Template {

@@ -82,7 +82,7 @@ func TestRefusedWithFileLine(t *testing.T) {
 		{"description not capitalised", replace("Loans recorded during the day.", "loans recorded during the day."), "x.yaml:4: moodle.custom.loans: description \"loans recorded during the day.\" must start with a capital letter"},
 		{"no description", replace("    description: Loans recorded during the day.\n", ""), "x.yaml:2: moodle.custom.loans: description is empty"},
 		{"unknown family", replace("family: daily", "family: yearly"), `x.yaml:5: moodle.custom.loans: unknown family "yearly"`},
-		{"unknown field", replace("units: loans", "unit: loans"), "x.yaml:6: field unit not found"},
+		{"unknown field", replace("units: loans", "unit: loans"), `x.yaml:6: unknown field "unit" in a measure (it has key, name,`},
 		{"email in the result", sql("SELECT u.email AS value FROM {user} u"), "x.yaml:8: moodle.custom.loans: sql: the select list reads email outside COUNT(...)"},
 		{"result named userid", sql("SELECT COUNT(*) AS userid FROM {user}"), `x.yaml:8: moodle.custom.loans: sql: result column "userid" names a person's data or a row id`},
 		{"bare id", sql("SELECT id FROM {user}"), `x.yaml:8: moodle.custom.loans: sql: result column "id" names a person's data or a row id`},
@@ -96,7 +96,7 @@ func TestRefusedWithFileLine(t *testing.T) {
 		{"unknown argument", replace("args: [from, to]", "args: [from, now]"), `x.yaml:9: moodle.custom.loans: unknown argument "now"`},
 		{"argument count", replace("args: [from, to]", "args: [from]"), "x.yaml:9: moodle.custom.loans: sql has more ? placeholders than the 1 arguments given"},
 		{"text aggregated", replace("units: loans", "type: text"), "x.yaml:7: moodle.custom.loans: a TEXT value cannot be aggregated with sum"},
-		{"built-in template", "template: Moodle\n" + goodMeasure, `x.yaml: template "Moodle" is a built-in template`},
+		{"built-in template", "template: Moodle\n" + goodMeasure, `x.yaml:1: template "Moodle" is a built-in template`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -46,7 +46,7 @@ func Register(reg *measures.Registry, files []*File, opts Options) error {
 	for _, f := range files {
 		p := &problems{file: f.Name}
 		if builtin[f.Template] {
-			p.add(0, "", "template %q is a built-in template: custom measures go to a template of their own (default %q)", f.Template, DefaultTemplate)
+			p.add(f.templateLine, "", "template %q is a built-in template: custom measures go to a template of their own (default %q)", f.Template, DefaultTemplate)
 		} else {
 			registerFile(reg, f, opts, p)
 		}
