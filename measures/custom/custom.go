@@ -226,7 +226,13 @@ var (
 // Parse decodes one file and checks what can be checked without the registry: the fields'
 // values, the window arguments and the static privacy rules of every query. All problems are
 // returned together.
-func Parse(name string, data []byte) (*File, error) {
+func Parse(name string, data []byte) (f *File, err error) {
+	defer func() {
+		// yaml.v3 panics on a few malformed documents: no input may crash the program.
+		if v := recover(); v != nil {
+			f, err = nil, &Error{File: name, Msg: fmt.Sprintf("invalid YAML: %v", v)}
+		}
+	}()
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
 		return nil, &Error{File: name, Msg: "invalid YAML: " + strings.TrimPrefix(err.Error(), "yaml: ")}
@@ -261,7 +267,7 @@ func Parse(name string, data []byte) (*File, error) {
 		return nil, &Error{File: name, Line: next.Line, Msg: "more than one YAML document"}
 	}
 	top := root.Content[0]
-	f := &File{Name: name, Template: spec.Template, Component: spec.Component, Measures: spec.Measures, Discoveries: spec.Discoveries}
+	f = &File{Name: name, Template: spec.Template, Component: spec.Component, Measures: spec.Measures, Discoveries: spec.Discoveries}
 	for i := range f.Measures {
 		f.Measures[i].line, f.Measures[i].lines = itemLines(top, "measures", i)
 	}
