@@ -14,6 +14,11 @@ func init() {
 		"moodle.shop.dailynewcustomers",
 		"moodle.shop.dailyrefused",
 		"moodle.shop.failed",
+		"moodle.shop.monthlybills",
+		"moodle.shop.monthlyamount",
+		"moodle.shop.monthlyproducts",
+		"moodle.shop.monthlycustomers",
+		"moodle.shop.monthlynewcustomers",
 		// contrib/mod/learningtimecheck (mod_learningtimecheck)
 		"moodle.ltc.dailystudentmarks",
 		"moodle.ltc.dailystudentmandatorymarks",

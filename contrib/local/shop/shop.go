@@ -1,6 +1,6 @@
 // Package shop holds the measures of local_shop, the integrated Moodle shop: orders, the amount
-// paid and the products sold each day, the customers who ordered and those who registered,
-// and the paid orders whose production failed. It keeps the keys report_zabbix read from the
+// paid and the products sold each day and each month, the customers who ordered and those who
+// registered, and the paid orders whose production failed. It keeps the keys report_zabbix read from the
 // shop's own indicator (moodle.shop.dailybills, moodle.shop.dailyamount) and fixes their
 // window. The measures go to the "Moodle shop" template and are skipped on sites where the
 // plugin is not installed.
@@ -19,12 +19,30 @@ const Template = "Moodle shop"
 // and produced).
 const paid = "'SOLDOUT', 'COMPLETE'"
 
-// daily fills every key of the pack in one statement over {local_shop_bill}: the bills emitted
-// during the day (test bills left out), and as scalar subqueries the products on their
-// billing lines, the customers created during the day and the failed orders.
-var daily = &measures.Query{
-	Name: "shop.daily",
-	SQL: `SELECT COUNT(*) AS orders,
+// daily and monthly fill every key of the pack, each in one round trip.
+var (
+	daily   = periodQuery("shop.daily")
+	monthly = periodQuery("shop.monthly")
+)
+
+// periodQuery runs periodSQL over the family's window.
+func periodQuery(name string) *measures.Query {
+	return &measures.Query{
+		Name: name,
+		SQL:  periodSQL,
+		Args: func(p measures.Params) []any {
+			return []any{p.From(), p.To(), p.From(), p.To(), p.From(), p.To()}
+		},
+		Component: Component,
+		Cost: "local_shop_bill has no index on emissiondate, so one pass over the bills (one row per order ever placed) " +
+			"and one over the failed ones; the billing lines are read through their bill index, the customers in one pass.",
+	}
+}
+
+// periodSQL reads the bills emitted during the window (test bills left out), and as scalar
+// subqueries the products on their billing lines, the customers created during the window and
+// the failed orders.
+const periodSQL = `SELECT COUNT(*) AS orders,
        SUM(CASE WHEN b.status IN (` + paid + `) THEN 1 ELSE 0 END) AS paidorders,
        SUM(CASE WHEN b.status IN (` + paid + `) THEN b.amount ELSE 0 END) AS amount,
        SUM(CASE WHEN b.status = 'REFUSED' THEN 1 ELSE 0 END) AS refused,
@@ -38,14 +56,7 @@ var daily = &measures.Query{
          WHERE c.timecreated >= ? AND c.timecreated < ?) AS newcustomers,
        (SELECT COUNT(*) FROM {local_shop_bill} f WHERE f.status = 'FAILED' AND f.test = 0) AS failed
   FROM {local_shop_bill} b
- WHERE b.emissiondate >= ? AND b.emissiondate < ? AND b.test = 0`,
-	Args: func(p measures.Params) []any {
-		return []any{p.From(), p.To(), p.From(), p.To(), p.From(), p.To()}
-	},
-	Component: Component,
-	Cost: "local_shop_bill has no index on emissiondate, so one pass over the bills (one row per order ever placed) " +
-		"and one over the failed ones; the billing lines are read through their bill index, the customers in one pass.",
-}
+ WHERE b.emissiondate >= ? AND b.emissiondate < ? AND b.test = 0`
 
 // Register adds the pack's measures to r; init registers them in measures.Default, and tests
 // use a fresh registry. It panics on an invalid definition.
@@ -117,6 +128,52 @@ func Register(r *measures.Registry) {
 			Query: daily, Column: "refused",
 			Aggregate: measures.Sum, Template: Template, Domain: "shop",
 			Graph: "Shop orders",
+		},
+		// The month's figures, for business reporting: Zabbix cannot add daily values up.
+		measures.Measure{
+			Key:         "moodle.shop.monthlybills",
+			Name:        "Shop orders (month)",
+			Description: "Orders (local_shop bills) emitted during the month, whatever their state, test orders left out.",
+			Family:      measures.Monthly, Type: measures.Unsigned, Units: "orders",
+			Query: monthly, Column: "orders",
+			Aggregate: measures.Sum, Template: Template, Domain: "shop",
+			Graph: "Shop orders per month", Dashboard: true,
+		},
+		measures.Measure{
+			Key:         "moodle.shop.monthlyamount",
+			Name:        "Shop amount paid (month)",
+			Description: "Total amount, taxes included, of the orders emitted during the month that are paid (state SOLDOUT or COMPLETE), test orders left out; amounts in different currencies are added as they are.",
+			Family:      measures.Monthly, Type: measures.Float,
+			Query: monthly, Column: "amount",
+			Aggregate: measures.Sum, Template: Template, Domain: "shop",
+			Graph: "Shop amount paid per month", Dashboard: true,
+		},
+		measures.Measure{
+			Key:         "moodle.shop.monthlyproducts",
+			Name:        "Shop products sold (month)",
+			Description: "Products sold during the month: the quantities on the billing lines of the paid orders emitted during the month, test orders left out.",
+			Family:      measures.Monthly, Type: measures.Unsigned, Units: "products",
+			Query: monthly, Column: "products",
+			Aggregate: measures.Sum, Template: Template, Domain: "shop",
+			Graph: "Shop orders per month",
+		},
+		measures.Measure{
+			Key:         "moodle.shop.monthlycustomers",
+			Name:        "Shop customers ordering (month)",
+			Description: "Distinct customers who placed at least one order emitted during the month, test orders left out.",
+			Family:      measures.Monthly, Type: measures.Unsigned, Units: "customers",
+			Query: monthly, Column: "customers",
+			Aggregate: measures.Sum, Template: Template, Domain: "shop",
+			Graph: "Shop customers per month",
+		},
+		measures.Measure{
+			Key:         "moodle.shop.monthlynewcustomers",
+			Name:        "Shop customers registered (month)",
+			Description: "Customer records (local_shop_customer) created during the month.",
+			Family:      measures.Monthly, Type: measures.Unsigned, Units: "customers",
+			Query: monthly, Column: "newcustomers",
+			Aggregate: measures.Sum, Template: Template, Domain: "shop",
+			Graph: "Shop customers per month",
 		},
 		measures.Measure{
 			Key:         "moodle.shop.failed",

@@ -11,10 +11,11 @@ import (
 	"github.com/moodle-zabbix/moodle-zabbix/measures"
 )
 
-// The daily window, written out rather than computed by the code under test.
+// The daily and monthly windows, written out rather than computed by the code under test.
 var (
-	dayStart = time.Date(2026, 5, 31, 0, 0, 0, 0, contribtest.Location).Unix()
-	dayEnd   = time.Date(2026, 6, 1, 0, 0, 0, 0, contribtest.Location).Unix()
+	dayStart   = time.Date(2026, 5, 31, 0, 0, 0, 0, contribtest.Location).Unix()
+	dayEnd     = time.Date(2026, 6, 1, 0, 0, 0, 0, contribtest.Location).Unix()
+	monthStart = time.Date(2026, 5, 1, 0, 0, 0, 0, contribtest.Location).Unix()
 )
 
 // The plugin's tables, with the columns of its db/install.xml (local_shop_bill without
@@ -134,15 +135,33 @@ func newSite() site {
 			{8, "FAILED", dayStart + 100, 15, true, nil},                          // a failed test order
 			{2, "PLACED", dayStart + 40000, 22, false, []line{{"DISCOUNT", 1}}},   // placed
 			{9, "SOLDOUT", dayStart + 50000, 7.75, false, []line{{"BILLING", 2.5}, {"BILLING", 1.5}, {"SHIPPING", 1}}},
-			{10, "PENDING", dayStart + 60000, 5, false, []line{{"BILLING", 6}}}, // a fifth customer
+			{10, "PENDING", dayStart + 60000, 5, false, []line{{"BILLING", 6}}},    // a fifth customer
+			{1, "COMPLETE", dayStart - 5*86400, 50, false, []line{{"BILLING", 2}}}, // earlier in the month
 		},
 		customers: []int64{dayStart - 1, dayStart, dayStart + 3600, dayEnd - 1, dayEnd, dayStart - 86400*30,
 			dayStart + 10, dayStart + 20000, dayStart + 30000},
 	}
 }
 
-// want computes the expected values from the rows, in Go.
+// want computes the expected values of the daily keys from the rows, in Go.
 func (s site) want() map[string]string {
+	return s.wantIn(dayStart, dayEnd)
+}
+
+// wantMonth computes the expected values of the monthly keys.
+func (s site) wantMonth() map[string]string {
+	w := s.wantIn(monthStart, dayEnd)
+	return map[string]string{
+		"moodle.shop.monthlybills":        w["moodle.shop.dailybills"],
+		"moodle.shop.monthlyamount":       w["moodle.shop.dailyamount"],
+		"moodle.shop.monthlyproducts":     w["moodle.shop.dailyproducts"],
+		"moodle.shop.monthlycustomers":    w["moodle.shop.dailycustomers"],
+		"moodle.shop.monthlynewcustomers": w["moodle.shop.dailynewcustomers"],
+	}
+}
+
+// wantIn computes the values of the daily keys for the window [from, to).
+func (s site) wantIn(from, to int64) map[string]string {
 	orders, paidOrders, refused, failed := 0, 0, 0, 0
 	amount, products := 0.0, 0.0
 	customers := map[int]bool{}
@@ -153,7 +172,7 @@ func (s site) want() map[string]string {
 		if b.status == "FAILED" {
 			failed++
 		}
-		if b.emitted < dayStart || b.emitted >= dayEnd {
+		if b.emitted < from || b.emitted >= to {
 			continue
 		}
 		orders++
@@ -173,7 +192,7 @@ func (s site) want() map[string]string {
 	}
 	newCustomers := 0
 	for _, c := range s.customers {
-		if c >= dayStart && c < dayEnd {
+		if c >= from && c < to {
 			newCustomers++
 		}
 	}
@@ -198,6 +217,18 @@ func TestPack(t *testing.T) {
 			s := newSite()
 			install(t, db, s)
 			return s.want()
+		},
+	})
+}
+
+// TestPackMonthly checks the month's keys the same way.
+func TestPackMonthly(t *testing.T) {
+	contribtest.Engines(t, contribtest.Pack{
+		Register: shop.Register, Component: shop.Component, Family: measures.Monthly,
+		Install: func(t *testing.T, db *contribtest.DB, _ *fixture.Model) map[string]string {
+			s := newSite()
+			install(t, db, s)
+			return s.wantMonth()
 		},
 	})
 }
