@@ -25,6 +25,9 @@ func init() {
 		"moodle.ltc.dailyteachermarks",
 		"moodle.ltc.dailyfullcompletions",
 		"moodle.ltc.dailycredittime",
+		"moodle.ltc.monthlystudentmarks",
+		"moodle.ltc.monthlyfullcompletions",
+		"moodle.ltc.monthlycredittime",
 		// contrib/mod/attendance (mod_attendance)
 		"moodle.attendance.sessions",
 		"moodle.attendance.taken",
@@ -38,6 +41,9 @@ func init() {
 		"moodle.xp.courses",
 		"moodle.xp.levelups",
 		"moodle.xp.leveledusers",
+		"moodle.xp.monthlypoints",
+		"moodle.xp.monthlyearners",
+		"moodle.xp.monthlylevelups",
 	} {
 		expect(key, func(*X) any { return Skipped{} })
 	}

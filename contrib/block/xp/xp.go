@@ -1,5 +1,5 @@
 // Package xp holds the measures of block_xp (Level Up XP), the gamification block: points
-// earned each day, the users and courses earning them, and the levels reached. Points come
+// earned each day and each month, the users and courses earning them, and the levels reached. Points come
 // from the block's own log (block_xp_log, kept while the block logs); levels from the
 // \block_xp\event\user_leveledup events of Moodle's standard log. The measures go to the
 // "Moodle xp" template and are skipped on sites where the plugin is not installed.
@@ -18,23 +18,34 @@ const Template = "Moodle xp"
 // is that user.
 const LevelUpEvent = `\block_xp\event\user_leveledup`
 
-// daily fills every key of the pack in one statement: the day's block_xp_log rows, and the
-// day's level-up events of the standard log, as two one-row derived tables.
-var daily = &measures.Query{
-	Name: "xp.daily",
-	SQL: `SELECT x.points, x.earners, x.courses, l.levelups, l.leveledusers
+// daily and monthly fill every key of the pack, each in one round trip.
+var (
+	daily   = periodQuery("xp.daily")
+	monthly = periodQuery("xp.monthly")
+)
+
+// periodQuery runs periodSQL over the family's window.
+func periodQuery(name string) *measures.Query {
+	return &measures.Query{
+		Name: name,
+		SQL:  periodSQL,
+		Args: func(p measures.Params) []any {
+			return []any{p.From(), p.To(), p.From(), p.To(), LevelUpEvent}
+		},
+		Component: Component,
+		Cost:      "The window's rows of block_xp_log through its index on time, and the window's standard log rows through the index on timecreated.",
+	}
+}
+
+// periodSQL reads the window's block_xp_log rows and the window's level-up events of the
+// standard log, as two one-row derived tables.
+const periodSQL = `SELECT x.points, x.earners, x.courses, l.levelups, l.leveledusers
   FROM (SELECT SUM(xp) AS points, COUNT(DISTINCT userid) AS earners, COUNT(DISTINCT courseid) AS courses
           FROM {block_xp_log}
          WHERE time >= ? AND time < ?) x
  CROSS JOIN (SELECT COUNT(*) AS levelups, COUNT(DISTINCT relateduserid) AS leveledusers
           FROM {logstore_standard_log}
-         WHERE timecreated >= ? AND timecreated < ? AND eventname = ?) l`,
-	Args: func(p measures.Params) []any {
-		return []any{p.From(), p.To(), p.From(), p.To(), LevelUpEvent}
-	},
-	Component: Component,
-	Cost:      "The day's rows of block_xp_log through its index on time, and the day's standard log rows through the index on timecreated.",
-}
+         WHERE timecreated >= ? AND timecreated < ? AND eventname = ?) l`
 
 // Register adds the pack's measures to r; init registers them in measures.Default, and tests
 // use a fresh registry. It panics on an invalid definition.
@@ -74,6 +85,33 @@ func Register(r *measures.Registry) {
 			Query: daily, Column: "levelups",
 			Aggregate: measures.Sum, Template: Template, Domain: "xp",
 			Graph: "XP earners and levels",
+		},
+		measures.Measure{
+			Key:         "moodle.xp.monthlypoints",
+			Name:        "XP points earned (month)",
+			Description: "Experience points earned in all courses during the month, as block_xp logs them (0 where the block keeps no log).",
+			Family:      measures.Monthly, Type: measures.Unsigned, Units: "points",
+			Query: monthly, Column: "points",
+			Aggregate: measures.Sum, Template: Template, Domain: "xp",
+			Graph: "XP per month", Dashboard: true,
+		},
+		measures.Measure{
+			Key:         "moodle.xp.monthlyearners",
+			Name:        "Users earning XP (month)",
+			Description: "Distinct users who earned experience points during the month, as block_xp logs them.",
+			Family:      measures.Monthly, Type: measures.Unsigned, Units: "users",
+			Query: monthly, Column: "earners",
+			Aggregate: measures.Sum, Template: Template, Domain: "xp",
+			Graph: "XP earners and levels per month",
+		},
+		measures.Measure{
+			Key:         "moodle.xp.monthlylevelups",
+			Name:        "XP level-ups (month)",
+			Description: "Level-ups during the month, all users and courses together: the \\block_xp\\event\\user_leveledup events of the standard log.",
+			Family:      measures.Monthly, Type: measures.Unsigned, Units: "levels",
+			Query: monthly, Column: "levelups",
+			Aggregate: measures.Sum, Template: Template, Domain: "xp",
+			Graph: "XP earners and levels per month",
 		},
 		measures.Measure{
 			Key:         "moodle.xp.leveledusers",

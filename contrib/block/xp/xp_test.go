@@ -11,10 +11,11 @@ import (
 	"github.com/moodle-zabbix/moodle-zabbix/measures"
 )
 
-// The daily window, written out rather than computed by the code under test.
+// The daily and monthly windows, written out rather than computed by the code under test.
 var (
-	dayStart = time.Date(2026, 5, 31, 0, 0, 0, 0, contribtest.Location).Unix()
-	dayEnd   = time.Date(2026, 6, 1, 0, 0, 0, 0, contribtest.Location).Unix()
+	dayStart   = time.Date(2026, 5, 31, 0, 0, 0, 0, contribtest.Location).Unix()
+	dayEnd     = time.Date(2026, 6, 1, 0, 0, 0, 0, contribtest.Location).Unix()
+	monthStart = time.Date(2026, 5, 1, 0, 0, 0, 0, contribtest.Location).Unix()
 )
 
 // block_xp_log, with the columns of the plugin's db/install.xml.
@@ -63,9 +64,22 @@ func newSite(m *fixture.Model) site {
 	}
 }
 
-// want computes the expected values from the rows, in Go.
-func (s site) want() map[string]string {
-	in := func(t int64) bool { return t >= dayStart && t < dayEnd }
+// want computes the expected values of the daily keys from the rows, in Go.
+func (s site) want() map[string]string { return s.wantIn(dayStart, dayEnd) }
+
+// wantMonth computes the expected values of the monthly keys.
+func (s site) wantMonth() map[string]string {
+	w := s.wantIn(monthStart, dayEnd)
+	return map[string]string{
+		"moodle.xp.monthlypoints":   w["moodle.xp.points"],
+		"moodle.xp.monthlyearners":  w["moodle.xp.earners"],
+		"moodle.xp.monthlylevelups": w["moodle.xp.levelups"],
+	}
+}
+
+// wantIn computes the values of the daily keys for the window [from, to).
+func (s site) wantIn(from, to int64) map[string]string {
+	in := func(t int64) bool { return t >= from && t < to }
 	points := int64(0)
 	earners, courses, leveled := map[int64]bool{}, map[int64]bool{}, map[int64]bool{}
 	for _, e := range s.earnings {
@@ -100,6 +114,18 @@ func TestPack(t *testing.T) {
 			s := newSite(m)
 			install(t, db, s)
 			return s.want()
+		},
+	})
+}
+
+// TestPackMonthly checks the month's keys the same way.
+func TestPackMonthly(t *testing.T) {
+	contribtest.Engines(t, contribtest.Pack{
+		Register: xp.Register, Component: xp.Component, Family: measures.Monthly,
+		Install: func(t *testing.T, db *contribtest.DB, m *fixture.Model) map[string]string {
+			s := newSite(m)
+			install(t, db, s)
+			return s.wantMonth()
 		},
 	})
 }

@@ -1,6 +1,6 @@
 // Package learningtimecheck holds the measures of mod_learningtimecheck, the activity that
 // tracks training time for regulatory reporting: items checked off by students and by
-// teachers each day, the users who completed an activity's mandatory items, and the learning
+// teachers each day (and each month for students), the users who completed an activity's mandatory items, and the learning
 // time their check-offs credited. It keeps the keys report_zabbix read from the plugin's own
 // indicator (moodle.ltc.*) and fixes their window. The measures go to the "Moodle
 // learningtimecheck" template and are skipped on sites where the plugin is not installed.
@@ -20,13 +20,30 @@ const Template = "Moodle learningtimecheck"
 // than added by a user to their own list.
 const required = "itemoptional = 0 AND hidden = 0 AND userid = 0"
 
-// daily fills every key of the pack in one statement: the student check-offs of the day
-// joined to their items, with scalar subqueries for the teacher marks and the completions.
-// A completion is a user and activity whose required items are all checked by the end of the
-// day, the last of them during the day.
-var daily = &measures.Query{
-	Name: "learningtimecheck.daily",
-	SQL: `SELECT COUNT(*) AS studentmarks,
+// daily and monthly fill every key of the pack, each in one round trip.
+var (
+	daily   = periodQuery("learningtimecheck.daily")
+	monthly = periodQuery("learningtimecheck.monthly")
+)
+
+// periodQuery runs periodSQL over the family's window.
+func periodQuery(name string) *measures.Query {
+	return &measures.Query{
+		Name: name,
+		SQL:  periodSQL,
+		Args: func(p measures.Params) []any {
+			return []any{p.From(), p.To(), p.To(), p.From(), p.From(), p.To()}
+		},
+		Component: Component,
+		Cost: "learningtimecheck_check has no index on its timestamps, so three passes over the check-offs (one row per user " +
+			"and item checked), joined to the items by primary key; the completion pass groups the checks made before the window's end.",
+	}
+}
+
+// periodSQL reads the student check-offs of the window joined to their items, with scalar
+// subqueries for the teacher marks and the completions. A completion is a user and activity
+// whose required items are all checked by the end of the window, the last of them during it.
+const periodSQL = `SELECT COUNT(*) AS studentmarks,
        SUM(CASE WHEN i.itemoptional = 0 THEN 1 ELSE 0 END) AS mandatorymarks,
        SUM(COALESCE(i.credittime, 0)) * 60 AS credited,
        (SELECT COUNT(*) FROM {learningtimecheck_check} tc
@@ -46,14 +63,7 @@ var daily = &measures.Query{
          WHERE d.checked = t.items AND d.lastcheck >= ?) AS completions
   FROM {learningtimecheck_check} c
   JOIN {learningtimecheck_item} i ON i.id = c.item
- WHERE c.usertimestamp >= ? AND c.usertimestamp < ?`,
-	Args: func(p measures.Params) []any {
-		return []any{p.From(), p.To(), p.To(), p.From(), p.From(), p.To()}
-	},
-	Component: Component,
-	Cost: "learningtimecheck_check has no index on its timestamps, so three passes over the check-offs (one row per user " +
-		"and item checked), joined to the items by primary key; the completion pass groups the checks made before the day's end.",
-}
+ WHERE c.usertimestamp >= ? AND c.usertimestamp < ?`
 
 // Register adds the pack's measures to r; init registers them in measures.Default, and tests
 // use a fresh registry. It panics on an invalid definition.
@@ -111,6 +121,33 @@ func Register(r *measures.Registry) {
 			Graph: "Users checked complete", Dashboard: true,
 			Legacy: true,
 			Fixes:  "report_zabbix grouped the check rows by a learningtimecheck column that learningtimecheck_check does not have, so the query failed on every site.",
+		},
+		measures.Measure{
+			Key:         "moodle.ltc.monthlystudentmarks",
+			Name:        "Learning time check-offs by students (month)",
+			Description: "Items of learningtimecheck activities checked off by students during the month.",
+			Family:      measures.Monthly, Type: measures.Unsigned, Units: "checks",
+			Query: monthly, Column: "studentmarks",
+			Aggregate: measures.Sum, Template: Template, Domain: "learningtimecheck",
+			Graph: "Learning time per month", Dashboard: true,
+		},
+		measures.Measure{
+			Key:         "moodle.ltc.monthlyfullcompletions",
+			Name:        "Users checked complete (month)",
+			Description: "Distinct users who, during the month, checked off the last required item (mandatory, visible, set by the teacher) of a learningtimecheck activity, so that all its required items are checked at the end of the month.",
+			Family:      measures.Monthly, Type: measures.Unsigned, Units: "users",
+			Query: monthly, Column: "completions",
+			Aggregate: measures.Sum, Template: Template, Domain: "learningtimecheck",
+			Graph: "Learning time per month",
+		},
+		measures.Measure{
+			Key:         "moodle.ltc.monthlycredittime",
+			Name:        "Learning time credited (month)",
+			Description: "Learning time credited by the items students checked off during the month, in seconds: the sum of the checked items' credit times, which the activity stores in minutes.",
+			Family:      measures.Monthly, Type: measures.Unsigned, Units: "s",
+			Query: monthly, Column: "credited",
+			Aggregate: measures.Sum, Template: Template, Domain: "learningtimecheck",
+			Graph: "Learning time credited per month", Dashboard: true,
 		},
 		measures.Measure{
 			Key:         "moodle.ltc.dailycredittime",

@@ -11,10 +11,11 @@ import (
 	"github.com/moodle-zabbix/moodle-zabbix/measures"
 )
 
-// The daily window, written out rather than computed by the code under test.
+// The daily and monthly windows, written out rather than computed by the code under test.
 var (
-	dayStart = time.Date(2026, 5, 31, 0, 0, 0, 0, contribtest.Location).Unix()
-	dayEnd   = time.Date(2026, 6, 1, 0, 0, 0, 0, contribtest.Location).Unix()
+	dayStart   = time.Date(2026, 5, 31, 0, 0, 0, 0, contribtest.Location).Unix()
+	dayEnd     = time.Date(2026, 6, 1, 0, 0, 0, 0, contribtest.Location).Unix()
+	monthStart = time.Date(2026, 5, 1, 0, 0, 0, 0, contribtest.Location).Unix()
 )
 
 // The plugin's tables the measures read, with the columns of its db/install.xml.
@@ -110,8 +111,21 @@ func newSite(m *fixture.Model) site {
 	}
 }
 
-// want computes the expected values from the rows, in Go.
-func (s site) want() map[string]string {
+// want computes the expected values of the daily keys from the rows, in Go.
+func (s site) want() map[string]string { return s.wantIn(dayStart, dayEnd) }
+
+// wantMonth computes the expected values of the monthly keys.
+func (s site) wantMonth() map[string]string {
+	w := s.wantIn(monthStart, dayEnd)
+	return map[string]string{
+		"moodle.ltc.monthlystudentmarks":    w["moodle.ltc.dailystudentmarks"],
+		"moodle.ltc.monthlyfullcompletions": w["moodle.ltc.dailyfullcompletions"],
+		"moodle.ltc.monthlycredittime":      w["moodle.ltc.dailycredittime"],
+	}
+}
+
+// wantIn computes the values of the daily keys for the window [from, to).
+func (s site) wantIn(from, to int64) map[string]string {
 	items := map[int64]item{}
 	required := map[int64]int{} // activity -> required items
 	for _, it := range s.items {
@@ -120,7 +134,7 @@ func (s site) want() map[string]string {
 			required[it.activity]++
 		}
 	}
-	in := func(t int64) bool { return t >= dayStart && t < dayEnd }
+	in := func(t int64) bool { return t >= from && t < to }
 	student, mandatory, teacher, credited := 0, 0, 0, int64(0)
 	type key struct{ user, activity int64 }
 	checked := map[key]map[int64]bool{}
@@ -137,7 +151,7 @@ func (s site) want() map[string]string {
 		if in(c.teacherAt) {
 			teacher++
 		}
-		if it.optional == 0 && !it.hidden && it.owner == 0 && c.userAt > 0 && c.userAt < dayEnd {
+		if it.optional == 0 && !it.hidden && it.owner == 0 && c.userAt > 0 && c.userAt < to {
 			k := key{c.user, it.activity}
 			if checked[k] == nil {
 				checked[k] = map[int64]bool{}
@@ -148,7 +162,7 @@ func (s site) want() map[string]string {
 	}
 	completed := map[int64]bool{}
 	for k, items := range checked {
-		if len(items) == required[k.activity] && last[k] >= dayStart {
+		if len(items) == required[k.activity] && last[k] >= from {
 			completed[k.user] = true
 		}
 	}
@@ -170,6 +184,18 @@ func TestPack(t *testing.T) {
 			s := newSite(m)
 			install(t, db, s)
 			return s.want()
+		},
+	})
+}
+
+// TestPackMonthly checks the month's keys the same way.
+func TestPackMonthly(t *testing.T) {
+	contribtest.Engines(t, contribtest.Pack{
+		Register: learningtimecheck.Register, Component: learningtimecheck.Component, Family: measures.Monthly,
+		Install: func(t *testing.T, db *contribtest.DB, m *fixture.Model) map[string]string {
+			s := newSite(m)
+			install(t, db, s)
+			return s.wantMonth()
 		},
 	})
 }
