@@ -755,14 +755,16 @@ type dashGraph struct {
 	prototype bool
 }
 
-// dashboard lays graphs out two per row and graph prototypes one per row, on one page.
+// dashboard lays graphs out two per row and graph prototypes one per row, on as many pages as
+// Zabbix's dashboard height (64 rows) needs.
 func (b *builder) dashboard(template, name string, graphs []dashGraph) Dashboard {
-	const cols, half, height = 24, 12, 5
+	const cols, half, height, rows = 24, 12, 5, 64
 	scale := 1
 	if b.fl.wideGrid {
 		scale = 3
 	}
 	sort.SliceStable(graphs, func(i, j int) bool { return graphs[i].prototype != graphs[j].prototype && !graphs[i].prototype })
+	var pages [][]Widget
 	var widgets []Widget
 	x, y := 0, 0
 	for _, g := range graphs {
@@ -778,6 +780,10 @@ func (b *builder) dashboard(template, name string, graphs []dashGraph) Dashboard
 		}
 		if x+width > cols {
 			x, y = 0, y+height
+		}
+		if y+height > rows {
+			pages = append(pages, widgets)
+			widgets, x, y = nil, 0, 0
 		}
 		w.Type = typ
 		w.Width = strconv.Itoa(width * scale)
@@ -795,15 +801,26 @@ func (b *builder) dashboard(template, name string, graphs []dashGraph) Dashboard
 		widgets = append(widgets, w)
 		x += width
 	}
-	// Zabbix exports widgets ordered by name; doing the same keeps a re-import from reporting
-	// a change.
-	sort.SliceStable(widgets, func(i, j int) bool { return widgets[i].Name < widgets[j].Name })
-	if b.fl.wideGrid {
-		for i := range widgets {
-			widgets[i].Fields = append(widgets[i].Fields, WidgetField{Type: "STRING", Name: "reference", Value: widgetReference(i)})
+	pages = append(pages, widgets)
+	d := Dashboard{UUID: UUID(template, "dashboard", name), Name: name}
+	ref := 0
+	for i, widgets := range pages {
+		// Zabbix exports widgets ordered by name; doing the same keeps a re-import from
+		// reporting a change.
+		sort.SliceStable(widgets, func(i, j int) bool { return widgets[i].Name < widgets[j].Name })
+		if b.fl.wideGrid {
+			for i := range widgets {
+				widgets[i].Fields = append(widgets[i].Fields, WidgetField{Type: "STRING", Name: "reference", Value: widgetReference(ref)})
+				ref++
+			}
 		}
+		page := DashboardPage{Widgets: widgets}
+		if len(pages) > 1 {
+			page.Name = fmt.Sprintf("Page %d", i+1)
+		}
+		d.Pages = append(d.Pages, page)
 	}
-	return Dashboard{UUID: UUID(template, "dashboard", name), Name: name, Pages: []DashboardPage{{Widgets: widgets}}}
+	return d
 }
 
 // widgetReference is the i-th five-letter widget reference (AAAAA, AAAAB, ...), unique within a

@@ -58,6 +58,9 @@ type Config struct {
 	Fleets []Fleet `yaml:"fleets"`
 	// Sites are the Moodle sites measured; at least one.
 	Sites []Site `yaml:"sites"`
+	// CustomMeasures are YAML files of measures, or directories of them, that every site
+	// runs (see docs/extending.md). Relative paths are relative to the configuration file.
+	CustomMeasures []string `yaml:"custom_measures"`
 
 	file string
 }
@@ -178,6 +181,9 @@ type Site struct {
 	// Discovery limits what the discovery rules report: the privacy threshold, the caps and
 	// the category depth.
 	Discovery Discovery `yaml:"discovery"`
+	// CustomMeasures are YAML files of measures, or directories of them, that only this
+	// site runs, on top of the top-level custom_measures.
+	CustomMeasures []string `yaml:"custom_measures"`
 
 	loc *time.Location
 }

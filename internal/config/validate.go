@@ -52,6 +52,7 @@ var (
 func (v *validator) validate(c *Config) {
 	v.zabbix(&c.Zabbix)
 	v.schedules(c.Schedules)
+	v.customMeasures("custom_measures", c.CustomMeasures)
 
 	hosts := map[string]string{} // Zabbix host name -> path of first use
 	for i := range c.Fleets {
@@ -358,6 +359,7 @@ func (v *validator) site(p string, s *Site, names, hosts map[string]string) {
 		}
 		seen[c] = true
 	}
+	v.customMeasures(p+".custom_measures", s.CustomMeasures)
 	for i, k := range s.DisabledMeasures {
 		if !itemKeyRE.MatchString(k) {
 			v.addf(fmt.Sprintf("%s.disabled_measures[%d]", p, i), "%q is not a measure key", k)

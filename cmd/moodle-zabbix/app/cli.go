@@ -158,10 +158,15 @@ func cmdDemo(ctx context.Context, env *cliEnv, args []string) int {
 func cmdMeasures(_ context.Context, env *cliEnv, args []string) int {
 	fs := newFlags(env, "measures")
 	markdown := fs.Bool("markdown", false, "print docs/measures.md instead of the plain list")
+	cfgPath := fs.String("config", os.Getenv("MOODLE_ZABBIX_CONFIG"), "configuration whose custom measures are listed too (default $MOODLE_ZABBIX_CONFIG; none: the built-in catalogue)")
 	if code, ok := parse(fs, args); !ok {
 		return code
 	}
-	reg := catalogue.Registry()
+	reg, err := listingCatalogue(*cfgPath)
+	if err != nil {
+		fmt.Fprintf(env.stderr, "moodle-zabbix measures: %v\n", err)
+		return ExitFailure
+	}
 	if *markdown {
 		fmt.Fprint(env.stdout, MeasuresMarkdown(reg))
 		return ExitOK

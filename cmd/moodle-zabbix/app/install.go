@@ -142,7 +142,12 @@ func cmdInstall(ctx context.Context, env *cliEnv, args []string) int {
 		fmt.Fprintf(env.stderr, "moodle-zabbix install: %v\n", err)
 		return ExitFailure
 	}
-	plan, err := InstallPlan(cfg, catalogue.Registry(), exportVersion(v))
+	cat, err := LoadCatalogues(cfg, catalogue.Registry())
+	if err != nil {
+		fmt.Fprintf(env.stderr, "moodle-zabbix install: %v\n", err)
+		return ExitFailure
+	}
+	plan, err := InstallPlan(withCustomTemplates(cfg, cat), cat.All, exportVersion(v))
 	if err != nil {
 		fmt.Fprintf(env.stderr, "moodle-zabbix install: %v\n", err)
 		return ExitFailure

@@ -33,19 +33,25 @@ func loadRuntime(env *cliEnv, path string) (*Runtime, int) {
 		fmt.Fprintf(env.stderr, "moodle-zabbix: %v\n", err)
 		return nil, ExitFailure
 	}
-	if err := checkDisabled(cfg, catalogue.Registry()); err != nil {
+	cat, err := LoadCatalogues(cfg, catalogue.Registry())
+	if err != nil {
 		fmt.Fprintf(env.stderr, "moodle-zabbix: %v\n", err)
 		return nil, ExitFailure
 	}
-	if err := checkCaps(cfg, catalogue.Registry()); err != nil {
+	if err := checkDisabled(cfg, cat.All); err != nil {
 		fmt.Fprintf(env.stderr, "moodle-zabbix: %v\n", err)
 		return nil, ExitFailure
 	}
-	rt, err := NewRuntime(cfg, catalogue.Registry(), env.logger)
+	if err := checkCaps(cfg, cat.All); err != nil {
+		fmt.Fprintf(env.stderr, "moodle-zabbix: %v\n", err)
+		return nil, ExitFailure
+	}
+	rt, err := NewRuntime(cfg, cat.All, env.logger)
 	if err != nil {
 		fmt.Fprintf(env.stderr, "moodle-zabbix: %s: %v\n", path, err)
 		return nil, ExitFailure
 	}
+	rt.useSiteRegistries(cat)
 	return rt, ExitOK
 }
 

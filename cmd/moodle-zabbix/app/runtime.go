@@ -49,6 +49,9 @@ type siteRuntime struct {
 	db    *sql.DB
 	site  *measures.Site
 	state *stateFile
+	// registry, when set, is the site's own catalogue (the built-in one plus its custom
+	// measures); nil runs the runtime's registry.
+	registry *measures.Registry
 }
 
 // NewRuntime opens every configured site's database pool (without connecting yet) and the
@@ -277,7 +280,7 @@ func (rt *Runtime) RunFamily(ctx context.Context, siteName string, f measures.Fa
 		return out
 	}
 	started := time.Now()
-	runner := &measures.Runner{Registry: rt.registry, Logger: rt.log}
+	runner := &measures.Runner{Registry: rt.registryFor(s), Logger: rt.log}
 	out.Burst = runner.Run(ctx, s.site, f, now)
 	if dryRun {
 		return out

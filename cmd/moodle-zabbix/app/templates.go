@@ -6,7 +6,6 @@ import (
 	"os"
 	"strings"
 
-	"github.com/moodle-zabbix/moodle-zabbix/measures/catalogue"
 	"github.com/moodle-zabbix/moodle-zabbix/templates"
 )
 
@@ -16,8 +15,14 @@ func cmdTemplates(_ context.Context, env *cliEnv, args []string) int {
 	version := fs.String("zabbix-version", "6.0", "export format: "+strings.Join(templates.Versions, ", "))
 	only := fs.String("template", "", "comma-separated template names to export (default: all, fleet included)")
 	group := fs.String("fleet-group", "", "default host group of Moodle sites aggregated by the fleet template (default \"Moodle sites\")")
+	cfgPath := fs.String("config", os.Getenv("MOODLE_ZABBIX_CONFIG"), "configuration whose custom measures get their templates too (default $MOODLE_ZABBIX_CONFIG; none: the built-in catalogue)")
 	if code, ok := parse(fs, args); !ok {
 		return code
+	}
+	reg, err := listingCatalogue(*cfgPath)
+	if err != nil {
+		fmt.Fprintf(env.stderr, "moodle-zabbix templates: %v\n", err)
+		return ExitFailure
 	}
 	opts := templates.Options{ZabbixVersion: *version, FleetGroup: *group}
 	if *only != "" {
@@ -25,7 +30,7 @@ func cmdTemplates(_ context.Context, env *cliEnv, args []string) int {
 			opts.Templates = append(opts.Templates, strings.TrimSpace(n))
 		}
 	}
-	exp, err := templates.Build(catalogue.Registry(), opts)
+	exp, err := templates.Build(reg, opts)
 	if err != nil {
 		fmt.Fprintf(env.stderr, "moodle-zabbix templates: %v\n", err)
 		return ExitFailure
