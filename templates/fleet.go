@@ -83,7 +83,7 @@ func (b *builder) fleet() error {
 			History:   firstNonEmpty(m.History, p.history),
 			Trends:    firstNonEmpty(m.Trends, p.trends),
 			ValueType: valueType(vt),
-			Units:     m.Units,
+			Units:     ItemUnits(m.Units),
 			Params:    FleetFormula(agg, m.Key),
 			Description: fmt.Sprintf("The %s over the sites of host group %s of their last value of %s. %s\n\nFamily: %s.",
 				aggWord(m.Aggregate), FleetGroupMacro, m.Key, strings.TrimSpace(m.Description), m.Family),
@@ -125,7 +125,7 @@ func (b *builder) fleet() error {
 			GraphItems: []GraphItem{{Color: palette[0], Item: ItemRef{Host: name, Key: FleetSitesKey}}},
 		}
 		b.exp.Graphs = append(b.exp.Graphs, g)
-		dash = append(dash, dashGraph{name: g.Name})
+		dash = append(dash, dashGraph{name: g.Name, family: hb.Family})
 	}
 	sort.Slice(t.Items, func(i, j int) bool { return t.Items[i].Key < t.Items[j].Key })
 
@@ -144,7 +144,9 @@ func (b *builder) fleet() error {
 		sortByKey(members)
 		g := Graph{UUID: UUID(name, "graph", gname), Name: gname}
 		onDash := false
+		family := members[0].Family
 		for i, m := range members {
+			family = slowest(family, m.Family)
 			gi := GraphItem{Color: palette[i%len(palette)], Item: ItemRef{Host: name, Key: FleetKey(m.Key)}}
 			if i > 0 {
 				gi.SortOrder = fmt.Sprint(i)
@@ -152,13 +154,18 @@ func (b *builder) fleet() error {
 			g.GraphItems = append(g.GraphItems, gi)
 			onDash = onDash || m.Dashboard
 		}
+		setDrawType(&g, family)
 		b.exp.Graphs = append(b.exp.Graphs, g)
 		if onDash {
-			dash = append(dash, dashGraph{name: gname})
+			dash = append(dash, dashGraph{name: gname, family: family})
 		}
 	}
-	if len(dash) > 0 {
-		t.Dashboards = []Dashboard{b.dashboard(name, "Moodle fleet overview", dash)}
+	figures := figuresFor(&t, FleetKey)
+	if b.fl.wideGrid {
+		figures = append(figures, keyFigure{key: FleetSitesKey, name: "Sites reporting"})
+	}
+	if len(dash) > 0 || (b.fl.wideGrid && len(figures) > 0) {
+		t.Dashboards = []Dashboard{b.dashboard(name, "Moodle fleet overview", dash, figures)}
 	}
 	b.exp.Templates = append(b.exp.Templates, t)
 	return nil
