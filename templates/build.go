@@ -53,6 +53,10 @@ type Options struct {
 	FleetGroup string
 	// TemplateGroup is the template group of every template (default "Templates/Moodle").
 	TemplateGroup string
+	// FleetPacks restricts the fleet template's items for contrib pack measures to these
+	// templates (the packs some site of a fleet lists); nil keeps every pack, an empty non-nil
+	// slice none. The core templates' measures are always aggregated.
+	FleetPacks []string
 }
 
 func (o Options) withDefaults() Options {

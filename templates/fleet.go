@@ -2,6 +2,7 @@ package templates
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -56,7 +57,12 @@ func (b *builder) fleet() error {
 			Description: "Host group of the Moodle sites the fleet items aggregate.",
 		}},
 	}
-	ms := FleetMeasures(b.reg)
+	var ms []*measures.Measure
+	for _, m := range FleetMeasures(b.reg) {
+		if b.fleetAggregates(m) {
+			ms = append(ms, m)
+		}
+	}
 	for _, m := range ms {
 		if b.reg.Lookup(FleetKey(m.Key)) != nil {
 			return fmt.Errorf("measure %s: its fleet key %s is already a measure's key", m.Key, FleetKey(m.Key))
@@ -169,6 +175,17 @@ func (b *builder) fleet() error {
 	}
 	b.exp.Templates = append(b.exp.Templates, t)
 	return nil
+}
+
+// fleetAggregates reports whether the fleet template has an item for the measure: always for the
+// core templates' measures, and for a contrib pack's only when Options.FleetPacks lists the pack
+// (or is nil). A fleet item over a pack no site has would stay "Not supported" for ever.
+func (b *builder) fleetAggregates(m *measures.Measure) bool {
+	n := m.TemplateName()
+	if n == measures.DefaultTemplate || n == measures.PerformanceTemplate || b.opts.FleetPacks == nil {
+		return true
+	}
+	return slices.Contains(b.opts.FleetPacks, n)
 }
 
 // siteCounter chooses the item counted to know how many sites report: HeartbeatKey when the
