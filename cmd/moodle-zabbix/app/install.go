@@ -115,6 +115,11 @@ func InstallPlan(cfg *config.Config, reg *measures.Registry, zabbixVersion strin
 			Macros:      map[string]string{templates.FleetGroupMacro: f.Group},
 			Description: "Moodle fleet: aggregates the Moodle sites of host group " + f.Group + ".",
 		})
+		// Zabbix 7.0 has widgets that rank and grid the hosts of a group (Top hosts,
+		// Honeycomb); they live on a global dashboard per fleet.
+		if zabbixVersion == "7.0" {
+			plan.Dashboards = append(plan.Dashboards, fleetDashboard(&f, reg))
+		}
 	}
 	for g := range groups {
 		plan.HostGroups = append(plan.HostGroups, g)

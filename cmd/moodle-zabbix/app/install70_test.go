@@ -53,7 +53,10 @@ sites:
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	dashName := fleet + " fleet"
+	dashName = "Moodle sites: " + dashName
 	t.Cleanup(func() {
+		deleteDashboards(t, api, dashName)
 		deleteHosts(t, api, a, b, fleet)
 		deleteGroups(t, api, group)
 	})
@@ -64,5 +67,60 @@ sites:
 	code, out, errs = runCLI(t, "install", "--config", cfgPath)
 	if code != ExitOK || !strings.Contains(out, "nothing to change") {
 		t.Fatalf("second install on 7.0 changed something (exit %d):\n%s\n%s", code, out, errs)
+	}
+
+	// The fleet's global dashboard ranks and grids the sites of the fleet's group.
+	var dash []struct {
+		Pages []struct {
+			Widgets []struct {
+				Type   string `json:"type"`
+				Fields []struct {
+					Name  string `json:"name"`
+					Value string `json:"value"`
+				} `json:"fields"`
+			} `json:"widgets"`
+		} `json:"pages"`
+	}
+	if err := api.Call(context.Background(), "dashboard.get", map[string]any{
+		"output": "extend", "selectPages": "extend", "filter": map[string]any{"name": dashName},
+	}, &dash); err != nil {
+		t.Fatal(err)
+	}
+	var groupIDs []map[string]string
+	if err := api.Call(context.Background(), "hostgroup.get", map[string]any{"output": []string{"groupid"}, "filter": map[string]any{"name": group}}, &groupIDs); err != nil || len(groupIDs) != 1 {
+		t.Fatalf("host group %s: %v %v", group, groupIDs, err)
+	}
+	kinds := map[string]int{}
+	if len(dash) == 1 {
+		for _, w := range dash[0].Pages[0].Widgets {
+			for _, f := range w.Fields {
+				if f.Name == "groupids.0" && f.Value == groupIDs[0]["groupid"] {
+					kinds[w.Type]++
+				}
+			}
+		}
+	}
+	if kinds["tophosts"] != 1 || kinds["honeycomb"] != 2 {
+		t.Errorf("fleet dashboard %q: widgets on the fleet's group %v, want 1 tophosts and 2 honeycomb (found %d dashboards)", dashName, kinds, len(dash))
+	}
+}
+
+func deleteDashboards(t *testing.T, api *zabbixapi.Client, names ...string) {
+	t.Helper()
+	var found []struct {
+		ID string `json:"dashboardid"`
+	}
+	if err := api.Call(context.Background(), "dashboard.get", map[string]any{"output": []string{"dashboardid"}, "filter": map[string]any{"name": names}}, &found); err != nil {
+		t.Logf("cleanup: %v", err)
+		return
+	}
+	var ids []string
+	for _, d := range found {
+		ids = append(ids, d.ID)
+	}
+	if len(ids) > 0 {
+		if err := api.Call(context.Background(), "dashboard.delete", ids, nil); err != nil {
+			t.Logf("cleanup: %v", err)
+		}
 	}
 }
