@@ -53,7 +53,7 @@ func fleetDashboard(f *config.Fleet, reg *measures.Registry) provision.Dashboard
 		widgets = append(widgets, provision.WidgetSpec{
 			Type: "honeycomb", Name: g.title, X: x, Y: 0, Width: 36, Height: 5,
 			Fields: []provision.WidgetFieldSpec{
-				group, str("items.0", m.Name),
+				group, str("items.0", m.Name), num("secondary_label_decimal_places", 0),
 				str("thresholds.0.color", "43A047"), str("thresholds.0.threshold", "0"),
 				str("thresholds.1.color", "E53935"), str("thresholds.1.threshold", "1"),
 			},
@@ -61,7 +61,7 @@ func fleetDashboard(f *config.Fleet, reg *measures.Registry) provision.Dashboard
 		x += 36
 	}
 	top := []provision.WidgetFieldSpec{group,
-		str("columns.0.name", "Site"), num("columns.0.data", 2),
+		str("columns.0.name", "Site"), num("columns.0.data", 2), str("columns.0.base_color", "FFFFFF"),
 		num("column", 1), num("order", 2), num("show_lines", 25),
 	}
 	n := 1
@@ -71,11 +71,12 @@ func fleetDashboard(f *config.Fleet, reg *measures.Registry) provision.Dashboard
 			continue
 		}
 		p := "columns." + strconv.Itoa(n) + "."
-		top = append(top, str(p+"name", c.title), num(p+"data", 1), str(p+"item", m.Name), num(p+"decimal_places", 0))
+		top = append(top, str(p+"name", c.title), num(p+"data", 1), str(p+"item", m.Name), num(p+"decimal_places", 0),
+			str(p+"base_color", "FFFFFF"))
 		n++
 	}
 	if n > 1 {
-		widgets = append(widgets, provision.WidgetSpec{Type: "tophosts", Name: "Sites ranked by users online", X: 0, Y: 5, Width: 72, Height: 8, Fields: top})
+		widgets = append(widgets, provision.WidgetSpec{Type: "tophosts", Name: "Sites ranked by users online", X: 0, Y: 5, Width: 72, Height: 5, Fields: top})
 	}
 	return provision.DashboardSpec{Name: FleetDashboardName(f), Pages: []provision.DashboardPageSpec{{Name: "Sites", Widgets: widgets}}}
 }
