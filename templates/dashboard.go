@@ -53,6 +53,14 @@ func slowest(a, b measures.Family) measures.Family {
 	return a
 }
 
+// longScale reports whether graphs of family f go on the dashboard's "Months" page whether or
+// not their measures ask for the dashboard: weekly and monthly values are few, and outside
+// that page (and their item's history) nothing shows them, Latest data hiding values older
+// than its history display period.
+func longScale(f measures.Family) bool {
+	return f == measures.Weekly || f == measures.Monthly
+}
+
 // pointFamily reports whether values of family f are few enough in any sensible period to be
 // drawn as points rather than joined by lines (a line between two daily values says nothing).
 func pointFamily(f measures.Family) bool {

@@ -162,7 +162,7 @@ func (b *builder) fleet() error {
 		}
 		setDrawType(&g, family)
 		b.exp.Graphs = append(b.exp.Graphs, g)
-		if onDash {
+		if onDash || longScale(family) {
 			dash = append(dash, dashGraph{name: gname, family: family})
 		}
 	}

@@ -162,7 +162,7 @@ func (b *builder) addGraphs(h *hostBuild) error {
 				}
 			}
 		}
-		if g.dashboard {
+		if g.dashboard || longScale(g.family) {
 			dash = append(dash, dashGraph{name: g.graph.Name, prototype: g.rule != "", family: g.family})
 		}
 	}
