@@ -3,6 +3,7 @@ package templates
 import (
 	"sort"
 	"strconv"
+	"strings"
 
 	"github.com/moodle-zabbix/moodle-zabbix/measures"
 )
@@ -174,11 +175,18 @@ func (b *builder) pageWidgets(template string, graphs []dashGraph, figures []key
 }
 
 // orderWidgets puts widgets in the order Zabbix exports them, so that a re-import reports no
-// change: by name up to 6.4, by position (column, then row) from 7.0. On 7.0 each graph widget
+// change: by name (ignoring case) up to 6.4, by position (column, then row) from 7.0. On 7.0 each graph widget
 // gets its reference afterwards (addReferences).
 func (b *builder) orderWidgets(widgets []Widget) {
 	if !b.fl.wideGrid {
-		sort.SliceStable(widgets, func(i, j int) bool { return widgets[i].Name < widgets[j].Name })
+		// Ignoring case, as Zabbix does: "moodle-zabbix weekly run" comes before "Quiz attempts".
+		sort.SliceStable(widgets, func(i, j int) bool {
+			a, c := strings.ToLower(widgets[i].Name), strings.ToLower(widgets[j].Name)
+			if a != c {
+				return a < c
+			}
+			return widgets[i].Name < widgets[j].Name
+		})
 		return
 	}
 	num := func(s string) int { n, _ := strconv.Atoi(s); return n }
