@@ -8,6 +8,9 @@ type keyFigure struct {
 	// gaugeMax, when set, shows the value as a gauge from 0 to gaugeMax instead of a plain item
 	// value.
 	gaugeMax string
+	// valueSize, when set, is the value's font size in percent of the widget's height, for
+	// values longer than a number (a date).
+	valueSize string
 }
 
 // siteFigures are the key figures of the site templates, by measure key; a template shows those
@@ -17,7 +20,7 @@ var siteFigures = []keyFigure{
 	{key: "moodle.users.active.instant", name: "Users active"},
 	{key: "moodle.general.cronstate", name: "Cron state"},
 	{key: "moodle.general.adhocqueuesize", name: "Ad hoc queue", gaugeMax: "2000"},
-	{key: "moodle.self.lastsuccess[instant]", name: "Last run"},
+	{key: "moodle.self.lastsuccess[instant]", name: "Last run", valueSize: "20"},
 }
 
 // figureHeight is the height of a key figure widget in grid rows.
@@ -40,14 +43,19 @@ func figuresFor(t *Template, itemKey func(string) string) []keyFigure {
 	return out
 }
 
-// figureWidget is the item value or gauge widget of a key figure (Zabbix 7.0 format).
+// figureWidget is the item value or gauge widget of a key figure (Zabbix 7.0 format). Values
+// are counts or states: shown without decimals.
 func (b *builder) figureWidget(template string, f keyFigure) Widget {
-	item := WidgetField{Type: "ITEM", Name: "itemid.0", Value: ItemRef{Host: template, Key: f.key}}
-	if f.gaugeMax == "" {
-		return Widget{Type: "item", Name: f.name, Fields: []WidgetField{item}}
+	fields := []WidgetField{
+		{Type: "INTEGER", Name: "decimal_places", Value: "0"},
+		{Type: "ITEM", Name: "itemid.0", Value: ItemRef{Host: template, Key: f.key}},
 	}
-	return Widget{Type: "gauge", Name: f.name, Fields: []WidgetField{
-		item,
-		{Type: "STRING", Name: "max", Value: f.gaugeMax},
-	}}
+	if f.valueSize != "" {
+		fields = append(fields, WidgetField{Type: "INTEGER", Name: "value_size", Value: f.valueSize})
+	}
+	if f.gaugeMax == "" {
+		return Widget{Type: "item", Name: f.name, Fields: fields}
+	}
+	fields = append(fields, WidgetField{Type: "STRING", Name: "max", Value: f.gaugeMax})
+	return Widget{Type: "gauge", Name: f.name, Fields: fields}
 }
