@@ -137,7 +137,7 @@ func (b *builder) pageWidgets(template string, graphs []dashGraph, figures []key
 		x += width
 	}
 	if len(figures) > 0 {
-		width := cols / len(figures)
+		width := cols / min(len(figures), figuresPerRow)
 		for _, f := range figures {
 			w := b.figureWidget(template, f)
 			place(&w, width, figureHeight)

@@ -26,6 +26,9 @@ var siteFigures = []keyFigure{
 // figureHeight is the height of a key figure widget in grid rows.
 const figureHeight = 3
 
+// figuresPerRow is the most key figures side by side; more go on a second row.
+const figuresPerRow = 4
+
 // figuresFor returns the key figures whose item the template has, with the item keys mapped by
 // itemKey (the fleet template uses its own keys).
 func figuresFor(t *Template, itemKey func(string) string) []keyFigure {
@@ -54,6 +57,9 @@ func (b *builder) figureWidget(template string, f keyFigure) Widget {
 		fields = append(fields, WidgetField{Type: "INTEGER", Name: "value_size", Value: f.valueSize})
 	}
 	if f.gaugeMax == "" {
+		// The value alone: the widget's name says what it is, and the item's own name and
+		// the value's time would not fit a narrow widget.
+		fields = append(fields, WidgetField{Type: "INTEGER", Name: "show.0", Value: "2"})
 		return Widget{Type: "item", Name: f.name, Fields: fields}
 	}
 	fields = append(fields, WidgetField{Type: "STRING", Name: "max", Value: f.gaugeMax})
