@@ -73,6 +73,7 @@ func (b *builder) fleet() error {
 	}
 
 	var graphMembers []*measures.Measure
+	vmaps := newValueMapSet(name)
 	for _, m := range ms {
 		agg := m.Aggregate.String()
 		p := policies[m.Family]
@@ -100,6 +101,13 @@ func (b *builder) fleet() error {
 				{Tag: "source", Value: SourceTag},
 			},
 		})
+		// The largest or smallest state of the sites is still a state: keep its value map.
+		if m.ValueMap != nil && (m.Aggregate == measures.Max || m.Aggregate == measures.Min) {
+			if err := vmaps.add(m); err != nil {
+				return err
+			}
+			t.Items[len(t.Items)-1].ValueMap = &NameRef{Name: m.ValueMap.Name}
+		}
 		if m.Graph != "" {
 			graphMembers = append(graphMembers, m)
 		}
@@ -173,6 +181,7 @@ func (b *builder) fleet() error {
 	if len(dash) > 0 || (b.fl.wideGrid && len(figures) > 0) {
 		t.Dashboards = []Dashboard{b.dashboard(name, "Moodle fleet overview", dash, figures)}
 	}
+	t.ValueMaps = vmaps.list()
 	b.exp.Templates = append(b.exp.Templates, t)
 	return nil
 }

@@ -466,6 +466,10 @@ func TestFleet(t *testing.T) {
 		len(f.Dashboards[0].Pages[0].Widgets)+len(f.Dashboards[0].Pages[1].Widgets) != 4 {
 		t.Errorf("fleet dashboard = %+v, want sites + 3 dashboard graphs on two pages", f.Dashboards)
 	}
+	// A maximum of states is a state: the fleet's cron state keeps the value map.
+	if it := findItem(t, f, "moodle.fleet.general.cronstate"); it.ValueMap == nil || len(f.ValueMaps) != 1 || it.ValueMap.Name != f.ValueMaps[0].Name {
+		t.Errorf("fleet cron state value map %+v, fleet value maps %+v", it.ValueMap, f.ValueMaps)
+	}
 	if k := Keys(e); k["moodle.fleet.users.connected"] || !k["moodle.users.connected"] || !k["moodle.topcategory.discovery"] {
 		t.Errorf("Keys = %v: want host template keys and rules, no fleet keys", k)
 	}
