@@ -1,6 +1,7 @@
 package app
 
 import (
+	"os"
 	"strings"
 	"testing"
 
@@ -109,5 +110,31 @@ sites:
   - {name: a, host: moodle-a, driver: sqlite, dsn: x}
 `), nil); err == nil || !strings.Contains(err.Error(), "fleets[0].host_groups[0]") {
 		t.Errorf("fleet host put in the group it aggregates: error %v", err)
+	}
+}
+
+// TestCommandsRefuseNameCollision checks that install and check refuse the collision before
+// anything else: the API URL points at a closed port, so reaching it would give another error.
+func TestCommandsRefuseNameCollision(t *testing.T) {
+	dir := t.TempDir()
+	path := dir + "/config.yaml"
+	cfg := `zabbix:
+  servers: ["127.0.0.1:1"]
+  spool: {dir: ` + dir + `/spool}
+  api: {url: "http://127.0.0.1:1/api_jsonrpc.php", token: "x"}
+fleets:
+  - {name: Moodle fleet, host: moodle-fleet, group: Moodle sites}
+sites:
+  - {name: a, host: moodle-a, driver: sqlite, dsn: ` + dir + `/a.db}
+`
+	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, cmd := range []string{"install", "check"} {
+		code, out, errs := runCLI(t, cmd, "--config", path)
+		want := path + `:6: fleets[0].name: "Moodle fleet" is the name of a template`
+		if code != ExitFailure || !strings.Contains(errs, want) || strings.Contains(out, "ok   config") {
+			t.Errorf("%s: exit %d, stdout %q, stderr %q; want exit %d and %q", cmd, code, out, errs, ExitFailure, want)
+		}
 	}
 }
