@@ -53,6 +53,10 @@ type Options struct {
 	FleetGroup string
 	// TemplateGroup is the template group of every template (default "Templates/Moodle").
 	TemplateGroup string
+	// FleetPacks restricts the fleet template's items for contrib pack measures to these
+	// templates (the packs some site of a fleet lists); nil keeps every pack, an empty non-nil
+	// slice none. The core templates' measures are always aggregated.
+	FleetPacks []string
 }
 
 func (o Options) withDefaults() Options {
@@ -130,6 +134,8 @@ type builder struct {
 	opts Options
 	fl   flavour
 	exp  *Export
+	// nodataOwner names, per family, the template that carries the family's nodata trigger.
+	nodataOwner map[measures.Family]string
 }
 
 // Build generates the export of the registry's templates. It returns an error when the
@@ -143,7 +149,7 @@ func Build(reg *measures.Registry, opts Options) (*Export, error) {
 	if err != nil {
 		return nil, err
 	}
-	b := &builder{reg: reg, opts: opts, fl: fl, exp: &Export{Version: fl.version}}
+	b := &builder{reg: reg, opts: opts, fl: fl, exp: &Export{Version: fl.version}, nodataOwner: nodataOwners(reg)}
 
 	names := append(reg.Templates(), FleetTemplate)
 	selected := names
@@ -239,166 +245,6 @@ func (b *builder) groups(withFleet bool) {
 	sort.Slice(b.exp.Groups, func(i, j int) bool { return b.exp.Groups[i].Name < b.exp.Groups[j].Name })
 }
 
-// hostTemplate builds one template of trapper items from the registry.
-func (b *builder) hostTemplate(name string) error {
-	var items []*measures.Measure
-	protos := map[string][]*measures.Measure{}
-	for _, m := range b.reg.Measures() {
-		if m.TemplateName() != name {
-			continue
-		}
-		if m.Discovery == nil {
-			items = append(items, m)
-			continue
-		}
-		if m.Discovery.TemplateName() != name {
-			return fmt.Errorf("measure %s: item prototype in template %s but its rule %s is in template %s",
-				m.Key, name, m.Discovery.Key, m.Discovery.TemplateName())
-		}
-		protos[m.Discovery.Key] = append(protos[m.Discovery.Key], m)
-	}
-	var rules []*measures.Discovery
-	for _, d := range b.reg.Discoveries() {
-		if d.TemplateName() == name {
-			rules = append(rules, d)
-		}
-	}
-	sortByKey(items)
-
-	t := Template{
-		UUID:     UUID(name, "template"),
-		Template: name,
-		Name:     name,
-		Description: "Moodle measures pushed by moodle-zabbix through the Zabbix sender protocol (trapper items). " +
-			"Generated from the measure catalogue: regenerate it rather than editing it, since a re-import overwrites changes.",
-		Groups: []NameRef{{Name: b.opts.TemplateGroup}},
-	}
-	macros := newMacroSet()
-	vmaps := newValueMapSet(name)
-
-	for _, m := range items {
-		it := b.item(name, "item", m)
-		for _, tr := range m.Triggers {
-			trig := b.trigger(name, "trigger", m, tr)
-			if usesOtherItems(tr) {
-				b.exp.Triggers = append(b.exp.Triggers, trig)
-			} else {
-				it.Triggers = append(it.Triggers, trig)
-			}
-			if err := macros.addAll(tr.Macros, "measure "+m.Key); err != nil {
-				return err
-			}
-		}
-		if err := vmaps.add(m); err != nil {
-			return err
-		}
-		t.Items = append(t.Items, it)
-	}
-
-	// Generic nodata triggers, one per family, on the family's heartbeat item, unless the
-	// catalogue already watches the family with a nodata trigger of its own.
-	for _, f := range measures.Families {
-		hb := heartbeat(items, f)
-		if hb == nil {
-			continue
-		}
-		p := policies[f]
-		mac := NodataMacro(f)
-		if err := macros.addDefault(measures.Macro{
-			Name:        mac,
-			Value:       p.nodata,
-			Description: fmt.Sprintf("How long without any %s value before the nodata trigger fires: a bit more than the family's period.", f),
-		}); err != nil {
-			return err
-		}
-		if hasNodata(items, f) {
-			continue
-		}
-		trig := Trigger{
-			UUID:       UUID(name, "nodata", f.String()),
-			Expression: fmt.Sprintf("nodata(%s,%s)=1", itemRef(name, hb.Key), mac),
-			Name:       fmt.Sprintf("%s: no %s values received for %s", name, f, mac),
-			Priority:   p.priority.String(),
-			Description: fmt.Sprintf("Nothing reached the %s item of the %s family for longer than %s: the %s run of "+
-				"moodle-zabbix for this site is not scheduled, fails, or cannot reach Zabbix.", hb.Key, f, mac, f),
-		}
-		for i := range t.Items {
-			if t.Items[i].Key == hb.Key {
-				t.Items[i].Triggers = append(t.Items[i].Triggers, trig)
-			}
-		}
-	}
-	for i := range t.Items {
-		sortTriggers(t.Items[i].Triggers)
-	}
-
-	for _, d := range rules {
-		ps := protos[d.Key]
-		sortByKey(ps)
-		lifetime := d.Lifetime
-		if lifetime == "" {
-			lifetime = DefaultLifetime
-		}
-		r := DiscoveryRule{
-			UUID:        UUID(name, "discovery", d.Key),
-			Name:        d.Name,
-			Type:        "TRAP",
-			Key:         d.Key,
-			Delay:       "0",
-			Lifetime:    lifetime,
-			Description: describeRule(d),
-		}
-		for _, m := range ps {
-			it := b.item(name, "prototype", m)
-			for _, tr := range m.Triggers {
-				trig := b.trigger(name, "trigger_prototype", m, tr)
-				if usesOtherItems(tr) {
-					r.TriggerPrototypes = append(r.TriggerPrototypes, trig)
-				} else {
-					it.TriggerPrototypes = append(it.TriggerPrototypes, trig)
-				}
-				if err := macros.addAll(tr.Macros, "measure "+m.Key); err != nil {
-					return err
-				}
-			}
-			sortTriggers(it.TriggerPrototypes)
-			if err := vmaps.add(m); err != nil {
-				return err
-			}
-			r.ItemPrototypes = append(r.ItemPrototypes, it)
-		}
-		sortTriggers(r.TriggerPrototypes)
-		t.DiscoveryRules = append(t.DiscoveryRules, r)
-	}
-
-	graphs, err := b.graphs(name, append(append([]*measures.Measure(nil), items...), flatten(protos)...))
-	if err != nil {
-		return err
-	}
-	var dash []dashGraph
-	for _, g := range graphs {
-		if g.rule == "" {
-			b.exp.Graphs = append(b.exp.Graphs, g.graph)
-		} else {
-			for i := range t.DiscoveryRules {
-				if t.DiscoveryRules[i].Key == g.rule {
-					t.DiscoveryRules[i].GraphPrototypes = append(t.DiscoveryRules[i].GraphPrototypes, g.graph)
-				}
-			}
-		}
-		if g.dashboard {
-			dash = append(dash, dashGraph{name: g.graph.Name, prototype: g.rule != ""})
-		}
-	}
-	if len(dash) > 0 {
-		t.Dashboards = []Dashboard{b.dashboard(name, name+" overview", dash)}
-	}
-	t.Macros = macros.list()
-	t.ValueMaps = vmaps.list()
-	b.exp.Templates = append(b.exp.Templates, t)
-	return nil
-}
-
 func flatten(m map[string][]*measures.Measure) []*measures.Measure {
 	var out []*measures.Measure
 	for _, ms := range m {
@@ -425,21 +271,6 @@ func usesOtherItems(t measures.Trigger) bool {
 	for _, e := range []string{t.Expression, t.Recovery} {
 		if strings.Contains(strings.ReplaceAll(e, "{item}", ""), "(/") {
 			return true
-		}
-	}
-	return false
-}
-
-// hasNodata reports whether a measure of family f already carries a nodata trigger.
-func hasNodata(items []*measures.Measure, f measures.Family) bool {
-	for _, m := range items {
-		if m.Family != f {
-			continue
-		}
-		for _, t := range m.Triggers {
-			if strings.Contains(t.Expression, "nodata(") {
-				return true
-			}
 		}
 	}
 	return false
@@ -488,7 +319,7 @@ func (b *builder) item(template, kind string, m *measures.Measure) Item {
 		History:     firstNonEmpty(m.History, p.history),
 		Trends:      firstNonEmpty(m.Trends, p.trends),
 		ValueType:   valueType(m.Type),
-		Units:       m.Units,
+		Units:       ItemUnits(m.Units),
 		Description: describe(m),
 		Tags:        itemTags(m),
 	}
@@ -585,6 +416,11 @@ func (b *builder) trigger(template, kind string, m *measures.Measure, t measures
 	}
 	if t.ManualClose {
 		out.ManualClose = "YES"
+	}
+	// The value that raised the problem shows beside it, so its name needs no number (and no
+	// "(1 runs)").
+	if !strings.Contains(t.Expression, "nodata(") && !strings.Contains(t.Name, "{ITEM.LASTVALUE}") && !usesOtherItems(t) {
+		out.OpData = "{ITEM.LASTVALUE}"
 	}
 	return out
 }
@@ -694,6 +530,7 @@ type builtGraph struct {
 	graph     Graph
 	rule      string // discovery rule key for a graph prototype, "" for a graph
 	dashboard bool
+	family    measures.Family // the slowest family among the graph's measures
 }
 
 // graphs builds one graph per distinct Measure.Graph name; a graph of item prototypes becomes a
@@ -717,7 +554,9 @@ func (b *builder) graphs(template string, ms []*measures.Measure) ([]builtGraph,
 		sortByKey(members)
 		var rule *measures.Discovery
 		dash := false
+		family := members[0].Family
 		for _, m := range members {
+			family = slowest(family, m.Family)
 			if m.Discovery != nil {
 				if rule != nil && rule != m.Discovery {
 					return nil, fmt.Errorf("graph %q: mixes prototypes of rules %s and %s", name, rule.Key, m.Discovery.Key)
@@ -744,83 +583,10 @@ func (b *builder) graphs(template string, ms []*measures.Measure) ([]builtGraph,
 			}
 			g.GraphItems = append(g.GraphItems, gi)
 		}
-		out = append(out, builtGraph{graph: g, rule: ruleKey, dashboard: dash})
+		setDrawType(&g, family)
+		out = append(out, builtGraph{graph: g, rule: ruleKey, dashboard: dash, family: family})
 	}
 	return out, nil
-}
-
-// dashGraph is a graph placed on a dashboard.
-type dashGraph struct {
-	name      string
-	prototype bool
-}
-
-// dashboard lays graphs out two per row and graph prototypes one per row, on as many pages as
-// Zabbix's dashboard height (64 rows) needs.
-func (b *builder) dashboard(template, name string, graphs []dashGraph) Dashboard {
-	const cols, half, height, rows = 24, 12, 5, 64
-	scale := 1
-	if b.fl.wideGrid {
-		scale = 3
-	}
-	sort.SliceStable(graphs, func(i, j int) bool { return graphs[i].prototype != graphs[j].prototype && !graphs[i].prototype })
-	var pages [][]Widget
-	var widgets []Widget
-	x, y := 0, 0
-	for _, g := range graphs {
-		w := Widget{Height: strconv.Itoa(height), Name: g.name}
-		width := half
-		typ, fieldType := "GRAPH_CLASSIC", "GRAPH"
-		if g.prototype {
-			width = cols
-			typ, fieldType = "GRAPH_PROTOTYPE", "GRAPH_PROTOTYPE"
-		}
-		if b.fl.moduleWidgets {
-			typ = map[string]string{"GRAPH_CLASSIC": "graph", "GRAPH_PROTOTYPE": "graphprototype"}[typ]
-		}
-		if x+width > cols {
-			x, y = 0, y+height
-		}
-		if y+height > rows {
-			pages = append(pages, widgets)
-			widgets, x, y = nil, 0, 0
-		}
-		w.Type = typ
-		w.Width = strconv.Itoa(width * scale)
-		if x > 0 {
-			w.X = strconv.Itoa(x * scale)
-		}
-		if y > 0 {
-			w.Y = strconv.Itoa(y)
-		}
-		field := "graphid"
-		if b.fl.wideGrid {
-			field = "graphid.0"
-		}
-		w.Fields = []WidgetField{{Type: fieldType, Name: field, Value: GraphRef{Host: template, Name: g.name}}}
-		widgets = append(widgets, w)
-		x += width
-	}
-	pages = append(pages, widgets)
-	d := Dashboard{UUID: UUID(template, "dashboard", name), Name: name}
-	ref := 0
-	for i, widgets := range pages {
-		// Zabbix exports widgets ordered by name; doing the same keeps a re-import from
-		// reporting a change.
-		sort.SliceStable(widgets, func(i, j int) bool { return widgets[i].Name < widgets[j].Name })
-		if b.fl.wideGrid {
-			for i := range widgets {
-				widgets[i].Fields = append(widgets[i].Fields, WidgetField{Type: "STRING", Name: "reference", Value: widgetReference(ref)})
-				ref++
-			}
-		}
-		page := DashboardPage{Widgets: widgets}
-		if len(pages) > 1 {
-			page.Name = fmt.Sprintf("Page %d", i+1)
-		}
-		d.Pages = append(d.Pages, page)
-	}
-	return d
 }
 
 // widgetReference is the i-th five-letter widget reference (AAAAA, AAAAB, ...), unique within a

@@ -2,6 +2,7 @@ package templates
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -56,7 +57,12 @@ func (b *builder) fleet() error {
 			Description: "Host group of the Moodle sites the fleet items aggregate.",
 		}},
 	}
-	ms := FleetMeasures(b.reg)
+	var ms []*measures.Measure
+	for _, m := range FleetMeasures(b.reg) {
+		if b.fleetAggregates(m) {
+			ms = append(ms, m)
+		}
+	}
 	for _, m := range ms {
 		if b.reg.Lookup(FleetKey(m.Key)) != nil {
 			return fmt.Errorf("measure %s: its fleet key %s is already a measure's key", m.Key, FleetKey(m.Key))
@@ -67,6 +73,7 @@ func (b *builder) fleet() error {
 	}
 
 	var graphMembers []*measures.Measure
+	vmaps := newValueMapSet(name)
 	for _, m := range ms {
 		agg := m.Aggregate.String()
 		p := policies[m.Family]
@@ -83,7 +90,7 @@ func (b *builder) fleet() error {
 			History:   firstNonEmpty(m.History, p.history),
 			Trends:    firstNonEmpty(m.Trends, p.trends),
 			ValueType: valueType(vt),
-			Units:     m.Units,
+			Units:     ItemUnits(m.Units),
 			Params:    FleetFormula(agg, m.Key),
 			Description: fmt.Sprintf("The %s over the sites of host group %s of their last value of %s. %s\n\nFamily: %s.",
 				aggWord(m.Aggregate), FleetGroupMacro, m.Key, strings.TrimSpace(m.Description), m.Family),
@@ -94,6 +101,13 @@ func (b *builder) fleet() error {
 				{Tag: "source", Value: SourceTag},
 			},
 		})
+		// The largest or smallest state of the sites is still a state: keep its value map.
+		if m.ValueMap != nil && (m.Aggregate == measures.Max || m.Aggregate == measures.Min) {
+			if err := vmaps.add(m); err != nil {
+				return err
+			}
+			t.Items[len(t.Items)-1].ValueMap = &NameRef{Name: m.ValueMap.Name}
+		}
 		if m.Graph != "" {
 			graphMembers = append(graphMembers, m)
 		}
@@ -125,7 +139,7 @@ func (b *builder) fleet() error {
 			GraphItems: []GraphItem{{Color: palette[0], Item: ItemRef{Host: name, Key: FleetSitesKey}}},
 		}
 		b.exp.Graphs = append(b.exp.Graphs, g)
-		dash = append(dash, dashGraph{name: g.Name})
+		dash = append(dash, dashGraph{name: g.Name, family: hb.Family})
 	}
 	sort.Slice(t.Items, func(i, j int) bool { return t.Items[i].Key < t.Items[j].Key })
 
@@ -144,7 +158,9 @@ func (b *builder) fleet() error {
 		sortByKey(members)
 		g := Graph{UUID: UUID(name, "graph", gname), Name: gname}
 		onDash := false
+		family := members[0].Family
 		for i, m := range members {
+			family = slowest(family, m.Family)
 			gi := GraphItem{Color: lineColour(m), Item: ItemRef{Host: name, Key: FleetKey(m.Key)}}
 			if i > 0 {
 				gi.SortOrder = fmt.Sprint(i)
@@ -152,16 +168,33 @@ func (b *builder) fleet() error {
 			g.GraphItems = append(g.GraphItems, gi)
 			onDash = onDash || m.Dashboard
 		}
+		setDrawType(&g, family)
 		b.exp.Graphs = append(b.exp.Graphs, g)
-		if onDash {
-			dash = append(dash, dashGraph{name: gname})
+		if onDash || longScale(family) {
+			dash = append(dash, dashGraph{name: gname, family: family})
 		}
 	}
-	if len(dash) > 0 {
-		t.Dashboards = []Dashboard{b.dashboard(name, "Moodle fleet overview", dash)}
+	figures := figuresFor(&t, FleetKey)
+	if b.fl.wideGrid {
+		figures = append(figures, keyFigure{key: FleetSitesKey, name: "Sites reporting"})
 	}
+	if len(dash) > 0 || (b.fl.wideGrid && len(figures) > 0) {
+		t.Dashboards = []Dashboard{b.dashboard(name, "Moodle fleet overview", dash, figures)}
+	}
+	t.ValueMaps = vmaps.list()
 	b.exp.Templates = append(b.exp.Templates, t)
 	return nil
+}
+
+// fleetAggregates reports whether the fleet template has an item for the measure: always for the
+// core templates' measures, and for a contrib pack's only when Options.FleetPacks lists the pack
+// (or is nil). A fleet item over a pack no site has would stay "Not supported" for ever.
+func (b *builder) fleetAggregates(m *measures.Measure) bool {
+	n := m.TemplateName()
+	if n == measures.DefaultTemplate || n == measures.PerformanceTemplate || b.opts.FleetPacks == nil {
+		return true
+	}
+	return slices.Contains(b.opts.FleetPacks, n)
 }
 
 // siteCounter chooses the item counted to know how many sites report: HeartbeatKey when the

@@ -91,10 +91,19 @@ type Trigger struct {
 	RecoveryMode       string `yaml:"recovery_mode,omitempty"`
 	RecoveryExpression string `yaml:"recovery_expression,omitempty"`
 	Name               string `yaml:"name"`
-	Priority           string `yaml:"priority,omitempty"`
-	Description        string `yaml:"description,omitempty"`
-	ManualClose        string `yaml:"manual_close,omitempty"`
-	Tags               []Tag  `yaml:"tags,omitempty"`
+	// OpData is the operational data shown beside the problem, such as the item's last value.
+	OpData       string              `yaml:"opdata,omitempty"`
+	Priority     string              `yaml:"priority,omitempty"`
+	Description  string              `yaml:"description,omitempty"`
+	ManualClose  string              `yaml:"manual_close,omitempty"`
+	Dependencies []TriggerDependency `yaml:"dependencies,omitempty"`
+	Tags         []Tag               `yaml:"tags,omitempty"`
+}
+
+// TriggerDependency names a trigger that, while in problem, suppresses the dependent one.
+type TriggerDependency struct {
+	Name       string `yaml:"name"`
+	Expression string `yaml:"expression"`
 }
 
 // Tag is a Zabbix tag.
@@ -132,9 +141,11 @@ type Graph struct {
 
 // GraphItem is one line of a graph.
 type GraphItem struct {
-	SortOrder string  `yaml:"sortorder,omitempty"`
-	Color     string  `yaml:"color"`
-	Item      ItemRef `yaml:"item"`
+	SortOrder string `yaml:"sortorder,omitempty"`
+	// DrawType is the line style; empty is Zabbix's default, a single line.
+	DrawType string  `yaml:"drawtype,omitempty"`
+	Color    string  `yaml:"color"`
+	Item     ItemRef `yaml:"item"`
 }
 
 // ItemRef names an item by its host (here the template) and key.
@@ -168,7 +179,8 @@ type Widget struct {
 	Fields []WidgetField `yaml:"fields"`
 }
 
-// WidgetField is one setting of a widget. Value is a string, or a GraphRef for graph fields.
+// WidgetField is one setting of a widget. Value is a string, a GraphRef for graph fields or an
+// ItemRef for item fields.
 type WidgetField struct {
 	Type  string `yaml:"type"`
 	Name  string `yaml:"name"`

@@ -189,13 +189,14 @@ func TestBuildItems(t *testing.T) {
 	}{
 		// Values equal to Zabbix's import defaults (history 90d, trends 365d) are omitted, as in
 		// Zabbix's own exports.
-		{"moodle.users.connected", "", "users", "14d", "", "", "users", "instant"},
+		// Counts keep their number: "!" stops Zabbix from writing 4680 users as "4.68 Kusers".
+		{"moodle.users.connected", "", "!users", "14d", "", "", "users", "instant"},
 		{"moodle.general.cronstate", "", "", "14d", "", "Moodle cron state", "general", "instant"},
 		{"moodle.general.version", "TEXT", "", "", "0", "", "general", "hourly"},
 		{"moodle.general.release", "CHAR", "", "", "0", "", "general", "hourly"},
-		{"moodle.users.registered", "", "users", "400d", "3650d", "", "users", "daily"},
+		{"moodle.users.registered", "", "!users", "400d", "3650d", "", "users", "daily"},
 		{"moodle.users.ratio", "FLOAT", "%", "730d", "1825d", "", "users", "daily"},
-		{"moodle.topcategory.courses[{#CATID}]", "", "courses", "730d", "1825d", "", "courses", "daily"},
+		{"moodle.topcategory.courses[{#CATID}]", "", "!courses", "730d", "1825d", "", "courses", "daily"},
 	}
 	for _, tt := range tests {
 		it := findItem(t, m, tt.key)
@@ -295,15 +296,19 @@ func TestNodataTriggers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// One template watches each family: the default one when it has the family. The
+	// performance template and the contrib pack, linked beside it on every site, add none, so a
+	// stopped collector is one problem per host.
 	tests := []struct {
 		template, family, key, priority string
 	}{
 		{"Moodle", "instant", "moodle.general.instance", "AVERAGE"}, // the dedicated heartbeat
 		{"Moodle", "hourly", "moodle.general.release", "WARNING"},   // no numeric measure: the first by key
 		{"Moodle", "daily", "moodle.users.ratio", "WARNING"},        // first numeric by key
-		{"Moodle performance", "hourly", "moodle.storage.dbsize", "WARNING"},
-		{"Moodle shop", "daily", "moodle.shop.orders", "WARNING"}, // needs a plugin, but is the only one
+		{"Moodle performance", "hourly", "", ""},                    // Moodle watches hourly
+		{"Moodle shop", "daily", "", ""},                            // Moodle watches daily
 	}
+	var instant Trigger
 	for _, tt := range tests {
 		tpl := mustTemplate(t, e, tt.template)
 		var found []string
@@ -315,14 +320,43 @@ func TestNodataTriggers(t *testing.T) {
 					if tr.Expression != wantExpr || tr.Priority != tt.priority {
 						t.Errorf("%s %s nodata trigger = %q %s, want %q %s", tt.template, tt.family, tr.Expression, tr.Priority, wantExpr, tt.priority)
 					}
+					if !strings.Contains(tr.Name, "{HOST.NAME}") {
+						t.Errorf("%s %s nodata trigger %q does not name the host", tt.template, tt.family, tr.Name)
+					}
+					if tt.family == "instant" {
+						instant = tr
+					}
 				}
 			}
+		}
+		if tt.key == "" {
+			if len(found) != 0 {
+				t.Errorf("%s %s nodata trigger on %v, want none", tt.template, tt.family, found)
+			}
+			continue
 		}
 		if len(found) != 1 || found[0] != tt.key {
 			t.Errorf("%s %s nodata trigger on %v, want on %s only", tt.template, tt.family, found, tt.key)
 		}
 	}
-	if n := strings.Count(fmt.Sprint(mustTemplate(t, e, "Moodle").Items), "nodata("); n != 3 {
+	// The slower families wait on the instant heartbeat: while it is in problem they stay quiet.
+	n := 0
+	for _, it := range mustTemplate(t, e, "Moodle").Items {
+		for _, tr := range it.Triggers {
+			if !strings.HasPrefix(tr.Expression, "nodata(") {
+				continue
+			}
+			n++
+			want := []TriggerDependency{{Name: instant.Name, Expression: instant.Expression}}
+			if tr.Expression == instant.Expression {
+				want = nil
+			}
+			if fmt.Sprint(tr.Dependencies) != fmt.Sprint(want) {
+				t.Errorf("nodata trigger %q depends on %v, want %v", tr.Name, tr.Dependencies, want)
+			}
+		}
+	}
+	if n != 3 {
 		t.Errorf("Moodle has %d nodata triggers, want 3 (instant, hourly, daily)", n)
 	}
 }
@@ -365,14 +399,17 @@ func TestGraphsAndDashboards(t *testing.T) {
 		t.Fatalf("dashboards = %+v", m.Dashboards)
 	}
 	var widgets []string
-	for _, w := range m.Dashboards[0].Pages[0].Widgets {
-		widgets = append(widgets, fmt.Sprintf("%s %s x=%s y=%s w=%s %v", w.Type, w.Name, w.X, w.Y, w.Width, w.Fields))
+	for _, p := range m.Dashboards[0].Pages {
+		for _, w := range p.Widgets {
+			widgets = append(widgets, fmt.Sprintf("%s: %s %s x=%s y=%s w=%s %v", p.Name, w.Type, w.Name, w.X, w.Y, w.Width, w.Fields))
+		}
 	}
-	// Laid out graphs first, prototypes below, then listed by name as Zabbix exports them.
+	// One page per time scale: instant graphs on "Now", daily ones on "Days"; on each, graphs
+	// laid out first, prototypes below, then listed by name as Zabbix exports them.
 	wantW := []string{
-		"GRAPH_PROTOTYPE Category courses ({#CATID}) x= y=5 w=24 [{GRAPH_PROTOTYPE graphid {Moodle Category courses ({#CATID})}}]",
-		"GRAPH_CLASSIC User accounts x= y= w=12 [{GRAPH graphid {Moodle User accounts}}]",
-		"GRAPH_CLASSIC Users online x=12 y= w=12 [{GRAPH graphid {Moodle Users online}}]",
+		"Now (last hour): GRAPH_CLASSIC Users online x= y= w=12 [{GRAPH graphid {Moodle Users online}}]",
+		"Days (last 30 days): GRAPH_PROTOTYPE Category courses ({#CATID}) x= y=5 w=24 [{GRAPH_PROTOTYPE graphid {Moodle Category courses ({#CATID})}}]",
+		"Days (last 30 days): GRAPH_CLASSIC User accounts x= y= w=12 [{GRAPH graphid {Moodle User accounts}}]",
 	}
 	if strings.Join(widgets, "\n") != strings.Join(wantW, "\n") {
 		t.Errorf("widgets:\n%s\nwant:\n%s", strings.Join(widgets, "\n"), strings.Join(wantW, "\n"))
@@ -427,8 +464,13 @@ func TestFleet(t *testing.T) {
 	if len(e.Groups) != 2 || e.Groups[0].Name != "All Moodles" || e.Groups[1].Name != DefaultTemplateGroup {
 		t.Errorf("groups = %+v", e.Groups)
 	}
-	if len(f.Dashboards) != 1 || len(f.Dashboards[0].Pages[0].Widgets) != 4 {
-		t.Errorf("fleet dashboard = %+v, want sites + 3 dashboard graphs", f.Dashboards)
+	if len(f.Dashboards) != 1 || len(f.Dashboards[0].Pages) != 2 ||
+		len(f.Dashboards[0].Pages[0].Widgets)+len(f.Dashboards[0].Pages[1].Widgets) != 4 {
+		t.Errorf("fleet dashboard = %+v, want sites + 3 dashboard graphs on two pages", f.Dashboards)
+	}
+	// A maximum of states is a state: the fleet's cron state keeps the value map.
+	if it := findItem(t, f, "moodle.fleet.general.cronstate"); it.ValueMap == nil || len(f.ValueMaps) != 1 || it.ValueMap.Name != f.ValueMaps[0].Name {
+		t.Errorf("fleet cron state value map %+v, fleet value maps %+v", it.ValueMap, f.ValueMaps)
 	}
 	if k := Keys(e); k["moodle.fleet.users.connected"] || !k["moodle.users.connected"] || !k["moodle.topcategory.discovery"] {
 		t.Errorf("Keys = %v: want host template keys and rules, no fleet keys", k)
@@ -465,12 +507,26 @@ func TestVersions(t *testing.T) {
 			if tt.version != "6.0" && !bytes.Contains(y, []byte("\n  host_groups:")) {
 				t.Error("no host_groups section")
 			}
-			w := mustTemplate(t, e, "Moodle").Dashboards[0].Pages[0].Widgets[1]
+			var w Widget
+			for _, x := range mustTemplate(t, e, "Moodle").Dashboards[0].Pages[1].Widgets {
+				if x.Name == "User accounts" {
+					w = x
+				}
+			}
 			if w.Type != tt.widgetType || w.Fields[0].Name != tt.field || w.Width != tt.width {
 				t.Errorf("widget = %+v", w)
 			}
-			if hasRef := len(w.Fields) == 2 && w.Fields[1].Name == "reference"; hasRef != tt.reference {
-				t.Errorf("widget reference field present = %v, want %v", hasRef, tt.reference)
+			var fields []string
+			for _, f := range w.Fields[1:] {
+				fields = append(fields, fmt.Sprint(f.Name, "=", f.Value))
+			}
+			// 7.0: the reference, and the widget's own time period suited to daily values.
+			want := ""
+			if tt.reference {
+				want = "reference=AAAAB time_period.from=now-30d time_period.to=now"
+			}
+			if got := strings.Join(fields, " "); got != want {
+				t.Errorf("widget fields after the graph = %q, want %q", got, want)
 			}
 		})
 	}

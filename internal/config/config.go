@@ -28,6 +28,8 @@ const (
 	DefaultMeasureTimeout = 30 * time.Second
 	DefaultPrefix         = "mdl_"
 	DefaultGroup          = "Moodle sites"
+	// DefaultFleetHostGroup is the host group of a fleet host that names none.
+	DefaultFleetHostGroup = "Moodle fleets"
 	DefaultServerPort     = "10051"
 	// SenderFilePrefix starts an output value that writes a zabbix_sender
 	// input file instead of talking to the trapper.
@@ -63,6 +65,7 @@ type Config struct {
 	CustomMeasures []string `yaml:"custom_measures"`
 
 	file string
+	ix   *index // where each key is in the file, for messages after Parse
 }
 
 // Zabbix is the zabbix section: the trapper, the spool and the API.
@@ -138,6 +141,10 @@ type Fleet struct {
 	Host string `yaml:"host"`
 	// Group is the host group whose members are aggregated.
 	Group string `yaml:"group"`
+	// HostGroups are the host groups of the fleet host itself; default
+	// [Moodle fleets]. They may not include Group: the fleet is not one of
+	// the sites it aggregates.
+	HostGroups []string `yaml:"host_groups"`
 }
 
 // Site is one Moodle site and the Zabbix host that receives its values.
@@ -323,6 +330,7 @@ func Parse(name string, data []byte, getenv func(string) (string, bool)) (*Confi
 		v.errs = append(v.errs, &Error{File: name, Line: line, Msg: "more than one YAML document; the configuration is one document"})
 	}
 	cfg.file = name
+	cfg.ix = v.ix
 	v.validate(&cfg)
 	if err := v.err(); err != nil {
 		return nil, err

@@ -250,6 +250,17 @@ func (v *validator) fleet(p string, f *Fleet, hosts map[string]string) {
 	if strings.TrimSpace(f.Group) == "" {
 		v.addf(p+".group", "required: the host group whose members the fleet aggregates")
 	}
+	if len(f.HostGroups) == 0 {
+		f.HostGroups = []string{DefaultFleetHostGroup}
+	}
+	for i, g := range f.HostGroups {
+		switch {
+		case strings.TrimSpace(g) == "":
+			v.addf(fmt.Sprintf("%s.host_groups[%d]", p, i), "empty host group name")
+		case g == f.Group:
+			v.addf(fmt.Sprintf("%s.host_groups[%d]", p, i), "%q is the group the fleet aggregates; put the fleet host in another group", g)
+		}
+	}
 }
 
 // host checks a Zabbix host name and that it is used once.

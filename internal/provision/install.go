@@ -19,6 +19,9 @@ type Plan struct {
 	HostGroups []string
 	// Hosts are created, or completed when they exist.
 	Hosts []HostSpec
+	// Dashboards are global dashboards, created or brought in line after the hosts; the host
+	// groups their widgets name must be in HostGroups.
+	Dashboards []DashboardSpec
 }
 
 // HostSpec is one Zabbix host as the plan wants it. A Moodle site host links "Moodle" and
@@ -155,6 +158,9 @@ func install(ctx context.Context, api caller, plan Plan, opts Options) (Report, 
 		if err := in.host(ctx, h); err != nil {
 			return report, fmt.Errorf("host %s: %w", h.Host, err)
 		}
+	}
+	if err := in.dashboards(ctx, plan.Dashboards); err != nil {
+		return report, err
 	}
 	return report, nil
 }

@@ -277,7 +277,7 @@ func init() {
 		// Hourly.
 		measures.Measure{
 			Key:         "moodle.general.cronlateness",
-			Name:        "Cron lateness",
+			Name:        "Cron lateness (from cron starts)",
 			Description: "Seconds between the end of the hour and the newest cron start recorded before it (tool_task lastcronstart, or the newest task_scheduled.lastruntime or task_log.timestart when newer); when the database records no cron start at all the value is the window end's Unix time, far above any threshold.",
 			Family:      measures.Hourly,
 			Type:        measures.Unsigned,

@@ -31,7 +31,7 @@ func init() {
 			Family:      measures.Instant, Type: measures.Unsigned, Units: "values", Domain: "self", Template: performanceTemplate,
 			Query: spool, Column: "depth", Aggregate: measures.Sum, Graph: "moodle-zabbix spool",
 			Triggers: []measures.Trigger{{
-				Name:       "moodle-zabbix: values wait in the spool on {HOST.NAME} ({ITEM.LASTVALUE})",
+				Name:       "moodle-zabbix: values wait in the spool on {HOST.NAME}",
 				Expression: "last({item})>{$MOODLE.SPOOL.DEPTH.MAX}", Severity: measures.Warning,
 				Description: "Zabbix could not be reached for a while; the values are kept and will be replayed with their original time stamps.",
 				Macros:      []measures.Macro{{Name: "{$MOODLE.SPOOL.DEPTH.MAX}", Value: "10000", Description: "Spooled values above which a problem is raised."}},
@@ -85,7 +85,7 @@ func registerSelf(f measures.Family) {
 			measures.Float, "s", measures.Max),
 		m("measuresfailed", "measures failed", "Measures whose query failed or timed out in the previous "+fam+" run.",
 			measures.Unsigned, "measures", measures.Sum, measures.Trigger{
-				Name:       "moodle-zabbix: " + fam + " measures failed on {HOST.NAME} ({ITEM.LASTVALUE})",
+				Name:       "moodle-zabbix: " + fam + " measures failed on {HOST.NAME}",
 				Expression: "last({item})>0", Severity: measures.Warning,
 				Description: "Some measures could not be computed; the moodle-zabbix log names each failing key and the database error.",
 			}),
@@ -93,7 +93,7 @@ func registerSelf(f measures.Family) {
 		m("processed", "values processed", "Values Zabbix accepted in the previous "+fam+" run.", measures.Unsigned, "values", measures.Sum),
 		m("failed", "values refused", "Values Zabbix answered as failed in the previous "+fam+" run (unknown item, disabled item, or item not yet discovered).",
 			measures.Unsigned, "values", measures.Sum, measures.Trigger{
-				Name:       "Zabbix refused " + fam + " values from {HOST.NAME} ({ITEM.LASTVALUE})",
+				Name:       "Zabbix refused " + fam + " values from {HOST.NAME}",
 				Expression: "last({item})>0", Severity: measures.Warning,
 				Description: "Zabbix answered that some values failed: run 'moodle-zabbix check' to see which items are missing or disabled.",
 			}),

@@ -82,7 +82,7 @@ func init() {
 		},
 		measures.Measure{
 			Key:  "moodle.tasks.cronlateness",
-			Name: "Cron lateness",
+			Name: "Cron lateness (from finished tasks)",
 			Description: "Seconds between the end of the instant window and the end of the newest task run logged in task_log that finished before it " +
 				"(runs started in the last hour; when there is none, the newest run start stands in); 0 when the task log is empty. " +
 				"Cron runs every minute on a healthy site, so this stays under a few minutes. " +
@@ -109,7 +109,7 @@ func init() {
 			Query: tasksHourly, Column: "failed", Template: perf,
 			Aggregate: measures.Sum, Domain: "tasks", Graph: "Task runs (per hour)", Dashboard: true,
 			Triggers: []measures.Trigger{{
-				Name:        "{HOST.NAME}: Moodle task runs failed in the last hour ({ITEM.LASTVALUE})",
+				Name:        "{HOST.NAME}: Moodle task runs failed in the last hour",
 				Expression:  "last({item})>{$MOODLE.TASKS.FAILEDRUNS.MAX}",
 				Severity:    measures.Warning,
 				Description: "Task runs failed during the last full hour; their output is in the task logs (Site administration > Server > Tasks > Task logs).",

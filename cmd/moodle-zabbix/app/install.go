@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -18,9 +19,6 @@ import (
 
 // DefaultSiteGroup is the host group of Moodle site hosts when a site names none.
 const DefaultSiteGroup = "Moodle sites"
-
-// FleetHostGroup holds the fleet hosts, apart from the sites they aggregate.
-const FleetHostGroup = "Moodle fleets"
 
 // newAPI builds a Zabbix API client from the configuration, or nil when none is configured.
 func newAPI(cfg *config.Config) (*zabbixapi.Client, error) {
@@ -54,12 +52,18 @@ func exportVersion(v zabbixapi.Version) string {
 // host groups, one host per site linked to the core templates ("Moodle", "Moodle performance")
 // plus the templates the site lists (contrib packs) with its macros, and one host per fleet
 // linked to the fleet template.
+//
+// It refuses, before anything reaches the API, host names that collide with a template's name
+// or with each other (config.CheckNames).
 func InstallPlan(cfg *config.Config, reg *measures.Registry, zabbixVersion string) (provision.Plan, error) {
+	if err := cfg.CheckNames(TemplateNames(reg)); err != nil {
+		return provision.Plan{}, err
+	}
 	fleetGroup := DefaultSiteGroup
 	if len(cfg.Fleets) > 0 {
 		fleetGroup = cfg.Fleets[0].Group
 	}
-	exp, err := templates.Build(reg, templates.Options{ZabbixVersion: zabbixVersion, FleetGroup: fleetGroup})
+	exp, err := templates.Build(reg, templates.Options{ZabbixVersion: zabbixVersion, FleetGroup: fleetGroup, FleetPacks: fleetPacks(cfg)})
 	if err != nil {
 		return provision.Plan{}, err
 	}
@@ -99,22 +103,64 @@ func InstallPlan(cfg *config.Config, reg *measures.Registry, zabbixVersion strin
 	}
 	for _, f := range cfg.Fleets {
 		groups[f.Group] = true
-		groups[FleetHostGroup] = true
-		name := f.Name
-		if name == "" {
-			name = f.Host
+		hostGroups := f.HostGroups
+		if len(hostGroups) == 0 {
+			hostGroups = []string{config.DefaultFleetHostGroup}
+		}
+		for _, g := range hostGroups {
+			groups[g] = true
 		}
 		plan.Hosts = append(plan.Hosts, provision.HostSpec{
-			Host: f.Host, VisibleName: name, Groups: []string{FleetHostGroup}, Templates: []string{templates.FleetTemplate},
+			Host: f.Host, VisibleName: f.VisibleName(), Groups: hostGroups, Templates: []string{templates.FleetTemplate},
 			Macros:      map[string]string{templates.FleetGroupMacro: f.Group},
 			Description: "Moodle fleet: aggregates the Moodle sites of host group " + f.Group + ".",
 		})
+		// Zabbix 7.0 has widgets that rank and grid the hosts of a group (Top hosts,
+		// Honeycomb); they live on a global dashboard per fleet.
+		if zabbixVersion == "7.0" {
+			plan.Dashboards = append(plan.Dashboards, fleetDashboard(&f, reg))
+		}
 	}
 	for g := range groups {
 		plan.HostGroups = append(plan.HostGroups, g)
 	}
 	sort.Strings(plan.HostGroups)
 	return plan, nil
+}
+
+// TemplateNames lists the templates install imports: the registry's and the fleet template.
+func TemplateNames(reg *measures.Registry) []string {
+	return append(reg.Templates(), templates.FleetTemplate)
+}
+
+// fleetPacks lists the contrib templates some site of some fleet links (sites[].templates of the
+// sites in a fleet's group), so that the fleet template aggregates only measures some site sends.
+// With no fleet it is nil: every pack, as the templates command writes them.
+func fleetPacks(cfg *config.Config) []string {
+	if len(cfg.Fleets) == 0 {
+		return nil
+	}
+	packs := []string{}
+	for _, s := range cfg.Sites {
+		gs := s.Groups
+		if len(gs) == 0 {
+			gs = []string{DefaultSiteGroup}
+		}
+		inFleet := false
+		for _, f := range cfg.Fleets {
+			inFleet = inFleet || slices.Contains(gs, f.Group)
+		}
+		if !inFleet {
+			continue
+		}
+		for _, t := range s.Templates {
+			if !slices.Contains(packs, t) {
+				packs = append(packs, t)
+			}
+		}
+	}
+	sort.Strings(packs)
+	return packs
 }
 
 func cmdInstall(ctx context.Context, env *cliEnv, args []string) int {
@@ -126,6 +172,11 @@ func cmdInstall(ctx context.Context, env *cliEnv, args []string) int {
 	}
 	cfg, err := config.Load(*cfgPath)
 	if err != nil {
+		fmt.Fprintf(env.stderr, "moodle-zabbix install: %v\n", err)
+		return ExitFailure
+	}
+	// Refused here rather than by the API halfway through the install.
+	if err := cfg.CheckNames(TemplateNames(catalogue.Registry())); err != nil {
 		fmt.Fprintf(env.stderr, "moodle-zabbix install: %v\n", err)
 		return ExitFailure
 	}
@@ -176,6 +227,10 @@ func cmdCheck(ctx context.Context, env *cliEnv, args []string) int {
 	}
 	cfg, err := config.Load(*cfgPath)
 	if err != nil {
+		fmt.Fprintf(env.stderr, "moodle-zabbix check: %v\n", err)
+		return ExitFailure
+	}
+	if err := cfg.CheckNames(TemplateNames(catalogue.Registry())); err != nil {
 		fmt.Fprintf(env.stderr, "moodle-zabbix check: %v\n", err)
 		return ExitFailure
 	}

@@ -115,7 +115,7 @@ func Register(r *measures.Registry) {
 			Aggregate: measures.Sum, Template: Template, Domain: "attendance",
 			Graph: "Attendance sessions",
 			Triggers: []measures.Trigger{{
-				Name:        "Attendance was not taken in {ITEM.LASTVALUE} sessions on {HOST.NAME}",
+				Name:        "Sessions left without attendance taken on {HOST.NAME}",
 				Expression:  "last({item})>{$MOODLE.ATTENDANCE.UNTAKEN.MAX}",
 				Severity:    measures.Information,
 				Description: "Sessions of the day ended without attendance being taken; where attendance is a legal record, teachers should take it now.",
