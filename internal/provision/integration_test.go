@@ -161,8 +161,9 @@ func mustCall(t *testing.T, api caller, method string, params any) {
 	}
 }
 
-func TestInstallIntegration(t *testing.T) {
-	z := needZabbix(t)
+func TestInstallIntegration(t *testing.T) { eachZabbix(t, testInstallIntegration) }
+
+func testInstallIntegration(t *testing.T, z *zabbixEnv) {
 	ctx := context.Background()
 	sites, fleetGroup, foreignGroup := uniqueName("mz sites"), uniqueName("mz fleet"), uniqueName("mz foreign")
 	siteHost, fleetHost := uniqueName("mz-site"), uniqueName("mz-fleet")
@@ -321,8 +322,9 @@ func installSite(t *testing.T, z *zabbixEnv, snd *sender.Client) string {
 	return host
 }
 
-func TestCheckIntegration(t *testing.T) {
-	z := needZabbix(t)
+func TestCheckIntegration(t *testing.T) { eachZabbix(t, testCheckIntegration) }
+
+func testCheckIntegration(t *testing.T, z *zabbixEnv) {
 	ctx := context.Background()
 	snd := senderTo(t, z.Server)
 	start := time.Now()
@@ -365,7 +367,10 @@ func TestCheckIntegration(t *testing.T) {
 }
 
 func TestCheckIntegrationWrongDatabase(t *testing.T) {
-	z := needZabbix(t)
+	eachZabbix(t, testCheckIntegrationWrongDatabase)
+}
+
+func testCheckIntegrationWrongDatabase(t *testing.T, z *zabbixEnv) {
 	var out strings.Builder
 	err := Check(context.Background(), CheckInput{
 		DB: emptyDB(t), Dialect: measures.SQLite, Prefix: "mdl_", Host: "mz-none",
@@ -395,8 +400,9 @@ func newUUID(t *testing.T) string {
 // TestInstallImportIntegration imports a template of its own, so that the import path (compare
 // shows changes, import, compare shows none) runs even when the shared Moodle templates are
 // already in place.
-func TestInstallImportIntegration(t *testing.T) {
-	z := needZabbix(t)
+func TestInstallImportIntegration(t *testing.T) { eachZabbix(t, testInstallImportIntegration) }
+
+func testInstallImportIntegration(t *testing.T, z *zabbixEnv) {
 	ctx := context.Background()
 	tpl, group, host := uniqueName("mz test template"), uniqueName("mz import"), uniqueName("mz-import")
 	cleanupZabbix(t, z.API, []string{host}, []string{group})

@@ -29,6 +29,14 @@ func needZabbix(t *testing.T) *zabbixEnv {
 	return &zabbixEnv{API: e.API, Server: e.Server, env: e}
 }
 
+// eachZabbix runs f on every test server (6.0 and 7.0) as subtests named after the version.
+func eachZabbix(t *testing.T, f func(t *testing.T, z *zabbixEnv)) {
+	t.Helper()
+	ztest.EachZabbix(t, func(t *testing.T, e *ztest.Env) {
+		f(t, &zabbixEnv{API: e.API, Server: e.Server, env: e})
+	})
+}
+
 // reloadConfigCache asks the server to reload its configuration cache, so that the trapper
 // learns new hosts and items now; callers poll until the trapper accepts a value.
 func (z *zabbixEnv) reloadConfigCache(t *testing.T) {
