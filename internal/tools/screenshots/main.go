@@ -72,7 +72,7 @@ func main() {
 	flag.StringVar(&o.prefix, "prefix", "zabbix", "file name prefix: PREFIX-host.png, PREFIX-fleet.png")
 	flag.StringVar(&o.chromium, "chromium", "chromium", "Chromium binary")
 	flag.IntVar(&o.width, "width", 1400, "browser window width in pixels")
-	flag.IntVar(&o.height, "height", 1000, "browser window height in pixels")
+	flag.IntVar(&o.height, "height", 1300, "browser window height in pixels")
 	flag.BoolVar(&o.skipFill, "no-fill", false, "photograph only; the hosts are already filled")
 	flag.Parse()
 	if o.api == "" || o.server == "" || o.password == "" {
@@ -154,6 +154,20 @@ sites:
 	os.Setenv("MZ_SCREENSHOT_A_DSN", myDSN)
 	os.Setenv("MZ_SCREENSHOT_B_DSN", pgDSN)
 
+	// A rerun starts from new hosts: values sent again for the same clocks would be duplicates.
+	old, err := api.HostGet(ctx, hostA, hostB, fleetHost)
+	if err != nil {
+		return err
+	}
+	if len(old) > 0 {
+		ids := make([]string, len(old))
+		for i, h := range old {
+			ids[i] = h.HostID
+		}
+		if err := api.Call(ctx, "host.delete", ids, nil); err != nil {
+			return fmt.Errorf("host.delete: %w", err)
+		}
+	}
 	if code := app.Main(ctx, []string{"install", "--config", cfgPath}, os.Stdout, os.Stderr); code != app.ExitOK {
 		return fmt.Errorf("install: exit %d", code)
 	}
@@ -340,7 +354,7 @@ func photograph(ctx context.Context, o options, api *zabbixapi.Client) error {
 		}
 		page := fmt.Sprintf("http://%s%szabbix.php?%s", ln.Addr(), base.Path, url.Values{
 			"action": {"host.dashboard.view"}, "hostid": {hostID}, "dashboardid": {dashboardID},
-			"from": {"now-24h"}, "to": {"now"},
+			"from": {"now-24h"}, "to": {"now"}, "kiosk": {"1"},
 		}.Encode())
 		file := filepath.Join(o.out, s.file)
 		if err := capture(ctx, o, page, file); err != nil {
