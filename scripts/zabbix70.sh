@@ -21,13 +21,15 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=scripts/zabbix-common.sh
 . "$here/zabbix-common.sh"
 
-Z70_ROOT="$MZ_STATE/zabbix70"
+# The defaults are what the tests expect; MZ_Z70_* override them (to try the
+# script on a second tree, say).
+Z70_ROOT="${MZ_Z70_ROOT:-$MZ_STATE/zabbix70}"
 Z70_SUITE=trixie
 Z70_MIRROR="${MZ_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
-Z70_SERVER_PORT=10071
-Z70_API_LISTEN=127.0.0.1:8081
+Z70_SERVER_PORT="${MZ_Z70_SERVER_PORT:-10071}"
+Z70_API_LISTEN="${MZ_Z70_API_LISTEN:-127.0.0.1:8081}"
 Z70_API_URL="http://$Z70_API_LISTEN/api_jsonrpc.php"
-Z70_DB=zabbix70
+Z70_DB="${MZ_Z70_DB:-zabbix70}"
 Z70_DB_USER=zabbix70
 Z70_DB_PASSWORD=zabbix70
 # Paths inside the tree.
@@ -36,7 +38,7 @@ Z70_DIR_IN=/var/lib/zabbix-ci # owned by the tree's user zabbix: log, pid, socke
 Z70_PIDFILE_IN="$Z70_DIR_IN/run/zabbix_server.pid"
 Z70_CONF="$Z70_ROOT$Z70_CONF_IN"
 Z70_DIR="$Z70_ROOT$Z70_DIR_IN"
-Z70_PHP_PID="$MZ_STATE/php70.pid"
+Z70_PHP_PID="$Z70_ROOT.php.pid"
 # Marks a finished debootstrap; without it the tree is half-made and rebuilt.
 Z70_BOOTSTRAPPED="$Z70_ROOT/.mz-bootstrap-complete"
 Z70_PKGS=(zabbix-server-mysql zabbix-frontend-php zabbix-sender php8.4-cli php8.4-mysql
@@ -88,8 +90,8 @@ bootstrap_tree() {
 	if ! command -v debootstrap >/dev/null; then
 		log "Zabbix 7.0: installing debootstrap"
 		apt-get update -qq
-		apt-get install -y -qq --no-install-recommends debootstrap >"$MZ_STATE/apt-debootstrap.log" 2>&1 ||
-			{ tail -30 "$MZ_STATE/apt-debootstrap.log" >&2; die "cannot install debootstrap"; }
+		apt-get install -y -qq --no-install-recommends debootstrap >"$Z70_ROOT.apt-debootstrap.log" 2>&1 ||
+			{ tail -30 "$Z70_ROOT.apt-debootstrap.log" >&2; die "cannot install debootstrap"; }
 	fi
 	if [ -e "$Z70_ROOT" ]; then
 		log "Zabbix 7.0: removing the half-made tree $Z70_ROOT"
@@ -99,8 +101,8 @@ bootstrap_tree() {
 		rm -rf --one-file-system "$Z70_ROOT"
 	fi
 	log "Zabbix 7.0: debootstrap $Z70_SUITE into $Z70_ROOT"
-	debootstrap --variant=minbase "$Z70_SUITE" "$Z70_ROOT" "$Z70_MIRROR" >"$MZ_STATE/debootstrap70.log" 2>&1 ||
-		{ tail -30 "$MZ_STATE/debootstrap70.log" >&2; die "debootstrap $Z70_SUITE failed (log: $MZ_STATE/debootstrap70.log)"; }
+	debootstrap --variant=minbase "$Z70_SUITE" "$Z70_ROOT" "$Z70_MIRROR" >"$Z70_ROOT.debootstrap.log" 2>&1 ||
+		{ tail -30 "$Z70_ROOT.debootstrap.log" >&2; die "debootstrap $Z70_SUITE failed (log: $Z70_ROOT.debootstrap.log)"; }
 	# No service starts from package scripts inside the tree.
 	printf '#!/bin/sh\nexit 101\n' >"$Z70_ROOT/usr/sbin/policy-rc.d"
 	chmod 755 "$Z70_ROOT/usr/sbin/policy-rc.d"
@@ -128,8 +130,8 @@ install_tree_pkgs() {
 			in_tree apt-get update -qq &&
 			in_tree env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
 				-o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "${missing[@]}"
-	} >"$MZ_STATE/apt-install70.log" 2>&1 ||
-		{ tail -30 "$MZ_STATE/apt-install70.log" >&2; die "package installation in $Z70_ROOT failed"; }
+	} >"$Z70_ROOT.apt-install.log" 2>&1 ||
+		{ tail -30 "$Z70_ROOT.apt-install.log" >&2; die "package installation in $Z70_ROOT failed"; }
 	log "Zabbix 7.0: packages installed in $(elapsed "$t")s"
 }
 
@@ -428,7 +430,7 @@ status)
 esac
 
 # One control action at a time (a separate lock from the 6.0 server's).
-exec 9>"$MZ_STATE/zabbix70.lock"
+exec 9>"$Z70_ROOT.lock"
 flock 9
 
 case "$action" in
