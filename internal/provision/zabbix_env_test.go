@@ -21,15 +21,8 @@ type zabbixEnv struct {
 	env    *ztest.Env
 }
 
-// needZabbix returns the test server; ztest skips visibly without one, or fails when
-// MZ_REQUIRE_INTEGRATION is set (CI).
-func needZabbix(t *testing.T) *zabbixEnv {
-	t.Helper()
-	e := ztest.Zabbix(t)
-	return &zabbixEnv{API: e.API, Server: e.Server, env: e}
-}
-
-// eachZabbix runs f on every test server (6.0 and 7.0) as subtests named after the version.
+// eachZabbix runs f on every test server (6.0 and 7.0) as subtests named after the version;
+// ztest skips visibly without a server, or fails when MZ_REQUIRE_INTEGRATION is set (CI).
 func eachZabbix(t *testing.T, f func(t *testing.T, z *zabbixEnv)) {
 	t.Helper()
 	ztest.EachZabbix(t, func(t *testing.T, e *ztest.Env) {
