@@ -117,6 +117,20 @@ tree_pkgs_missing() {
 	done
 }
 
+# guard_tree: Debian's zabbix-proxy-* packages conflict with zabbix-server-mysql,
+# so installing one in this tree removes the server. apt in the tree refuses them.
+guard_tree() {
+	cat >"$Z70_ROOT/etc/apt/preferences.d/moodle-zabbix-ci" <<'PIN'
+# Written by moodle-zabbix scripts/zabbix70.sh. This tree holds the Zabbix 7.0
+# server of the integration tests. Debian's zabbix-proxy-* packages conflict with
+# zabbix-server-mysql: installing one here would remove the server. A 7.0 proxy
+# needs a tree of its own.
+Package: zabbix-proxy-*
+Pin: release *
+Pin-Priority: -1
+PIN
+}
+
 install_tree_pkgs() {
 	local missing t
 	mapfile -t missing < <(tree_pkgs_missing)
@@ -387,6 +401,7 @@ setup() {
 	mkdir -p "$MZ_STATE"
 	bootstrap_tree
 	mount_tree
+	guard_tree
 	install_tree_pkgs
 	if tree_locale; then locale_new=1; fi
 	load_schema
