@@ -21,10 +21,11 @@ import (
 
 const fleetMacro = "{$MOODLE.FLEET.GROUP}"
 
-// templateYAML is the 6.0 import file of the whole catalogue.
-func templateYAML(t *testing.T) []byte {
+// templateYAML is the import file of the whole catalogue in the format of z's version, as
+// install makes it.
+func templateYAML(t *testing.T, z *zabbixEnv) []byte {
 	t.Helper()
-	e, err := templates.Build(catalogue.Registry(), templates.Options{ZabbixVersion: "6.0"})
+	e, err := templates.Build(catalogue.Registry(), templates.Options{ZabbixVersion: z.env.TestServer.Version})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -170,7 +171,7 @@ func testInstallIntegration(t *testing.T, z *zabbixEnv) {
 	cleanupZabbix(t, z.API, []string{siteHost, fleetHost}, []string{sites, fleetGroup, foreignGroup})
 
 	plan := Plan{
-		TemplateYAML: templateYAML(t),
+		TemplateYAML: templateYAML(t, z),
 		HostGroups:   []string{sites},
 		Hosts: []HostSpec{
 			{
@@ -307,7 +308,7 @@ func installSite(t *testing.T, z *zabbixEnv, snd *sender.Client) string {
 	group, host := uniqueName("mz check"), uniqueName("mz-check")
 	cleanupZabbix(t, z.API, []string{host}, []string{group})
 	plan := Plan{
-		TemplateYAML: templateYAML(t),
+		TemplateYAML: templateYAML(t, z),
 		Hosts:        []HostSpec{{Host: host, Groups: []string{group}, Templates: []string{"Moodle", "Moodle performance"}}},
 	}
 	if _, err := Install(ctx, z.API, plan, Options{}); err != nil {
