@@ -341,7 +341,7 @@ func photograph(ctx context.Context, o options, api *zabbixapi.Client) error {
 	defer srv.Close()
 
 	shots := []struct{ file, host, template string }{
-		{o.prefix + "-host.png", hostA, "Moodle"},
+		{o.prefix + "-host.png", hostA, measures.DefaultTemplate},
 		{o.prefix + "-fleet.png", fleetHost, templates.FleetTemplate},
 	}
 	if err := os.MkdirAll(o.out, 0o755); err != nil {
