@@ -41,7 +41,7 @@ func loadSite(t *testing.T, dialect, dsn string, seed int64, now time.Time) *sql
 // and PostgreSQL) in one fleet group, install (twice: the second changes nothing), every family
 // run and sent, every value read back from Zabbix's history and compared, the fleet's
 // calculated items checked against the two sites, a trigger fired by stopping cron, and the
-// site.s and the fleet.s dashboards and a graph of each shown by the web frontend without error.
+// site's and the fleet's dashboards and a graph of each shown by the web frontend without error.
 func TestEndToEndZabbix(t *testing.T) { ztest.EachZabbix(t, testEndToEndZabbix) }
 
 func testEndToEndZabbix(t *testing.T, env *ztest.Env) {
