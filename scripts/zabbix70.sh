@@ -113,6 +113,7 @@ bootstrap_tree() {
 tree_pkgs_missing() {
 	local p
 	for p in "${Z70_PKGS[@]}"; do
+		# shellcheck disable=SC2016 # a dpkg-query format, not a shell expression
 		in_tree dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' || echo "$p"
 	done
 }
