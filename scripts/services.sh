@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets up every service the integration tests need on a Debian 12 machine
 # without systemd or Docker: MariaDB, PostgreSQL, a Zabbix 6.0 server and its
-# API (PHP built-in web server). Idempotent: what is already there is kept,
+# API (PHP built-in web server), and a Zabbix 7.0 beside it in a Debian 13
+# tree (scripts/zabbix70.sh). Idempotent: what is already there is kept,
 # what runs keeps running. Must run as root. Writes .ci/services.env.
 set -euo pipefail
 
@@ -32,7 +33,7 @@ timing() { # timing LABEL START
 mysql_pkgs=(mariadb-server mariadb-client)
 pg_pkgs=(postgresql)
 zabbix_pkgs=(zabbix-server-mysql zabbix-frontend-php zabbix-agent php8.2-cli php8.2-cgi
-	php8.2-mysql php8.2-bcmath php8.2-mbstring php8.2-gd php8.2-xml php8.2-ldap jq curl)
+	php8.2-mysql php8.2-bcmath php8.2-mbstring php8.2-gd php8.2-xml php8.2-ldap jq curl locales)
 
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q '^install ok installed$'; }
 
@@ -170,6 +171,20 @@ timing "Zabbix server ready" "$t"
 # ---------------------------------------------------------------- Zabbix frontend/API
 t=$(now)
 write_frontend_conf
+# The frontend needs en_US.UTF-8, or every page and graph says "Locale for
+# language en_US is not found". A PHP server started before the locale
+# existed does not see it: restart it.
+if ! locale -a 2>/dev/null | grep -qix 'en_US.utf8'; then
+	log "locale: generating en_US.UTF-8"
+	sed -i 's/^# *\(en_US.UTF-8 UTF-8\)/\1/' /etc/locale.gen
+	grep -q '^en_US.UTF-8 UTF-8' /etc/locale.gen || echo 'en_US.UTF-8 UTF-8' >>/etc/locale.gen
+	locale-gen >/dev/null
+	if [ -s "$MZ_STATE/php.pid" ] && kill -0 "$(cat "$MZ_STATE/php.pid")" 2>/dev/null; then
+		log "Zabbix API: restarting PHP for the new locale"
+		kill -- "-$(cat "$MZ_STATE/php.pid")" 2>/dev/null || true
+		wait_until 30 "port ${MZ_API_LISTEN##*:} to close" bash -c "! (exec 3<>/dev/tcp/127.0.0.1/${MZ_API_LISTEN##*:}) 2>/dev/null"
+	fi
+fi
 if api_ready; then
 	log "Zabbix API: running"
 else
@@ -196,6 +211,11 @@ session="$(jq -r '.result // empty' <<<"$login_reply")"
 [ -n "$session" ] || die "Zabbix API login as Admin failed: $(jq -c '.error // .' <<<"$login_reply")"
 api_call "{\"jsonrpc\":\"2.0\",\"method\":\"user.logout\",\"params\":[],\"id\":2,\"auth\":\"$session\"}" >/dev/null
 
+# ---------------------------------------------------------------- Zabbix 7.0
+t=$(now)
+bash "$here/zabbix70.sh" setup
+timing "Zabbix 7.0" "$t"
+
 # ---------------------------------------------------------------- env file
 mkdir -p "$repo/.ci"
 cat >"$repo/.ci/services.env.tmp" <<ENV
@@ -210,6 +230,7 @@ export MZ_ZABBIX_CONF='$MZ_CONF'
 export MZ_ZABBIX_SENDER='/usr/bin/zabbix_sender'
 export MZ_REQUIRE_INTEGRATION=1
 ENV
+bash "$here/zabbix70.sh" env >>"$repo/.ci/services.env.tmp"
 mv "$repo/.ci/services.env.tmp" "$repo/.ci/services.env"
 
 version="$(api_call '{"jsonrpc":"2.0","method":"apiinfo.version","params":[],"id":1}' | jq -r .result)"

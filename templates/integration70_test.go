@@ -7,38 +7,22 @@ import (
 	"testing"
 	"time"
 
-	"github.com/moodle-zabbix/moodle-zabbix/internal/zabbixapi"
 	"github.com/moodle-zabbix/moodle-zabbix/internal/ztest"
 	"github.com/moodle-zabbix/moodle-zabbix/measures/catalogue"
 )
 
-// zabbix70FromEnv returns the Zabbix 7.0 test server's API (MZ_ZABBIX70_API, logged in with
-// MZ_ZABBIX_USER and MZ_ZABBIX_PASSWORD); skipped without it, failing under
-// MZ_REQUIRE_INTEGRATION=1.
+// zabbix70FromEnv returns the Zabbix 7.0 test server's API, holding the harness's shared hold
+// on that server so that no test stops it meanwhile.
 func zabbix70FromEnv(t *testing.T) (*rpc, context.Context) {
 	t.Helper()
-	env := ztest.Require(t, "MZ_ZABBIX70_API", "MZ_ZABBIX_USER", "MZ_ZABBIX_PASSWORD")
-	api, err := zabbixapi.New(env["MZ_ZABBIX70_API"], zabbixapi.Options{Username: env["MZ_ZABBIX_USER"], Password: env["MZ_ZABBIX_PASSWORD"]})
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := ztest.ZabbixVersion(t, "7.0")
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	t.Cleanup(cancel)
-	if err := api.Login(ctx); err != nil {
-		t.Fatalf("Zabbix 7.0 API login: %v", err)
-	}
-	t.Cleanup(func() { _ = api.Logout(context.Background()) })
-	return &rpc{api: api}, ctx
+	return &rpc{api: e.API}, ctx
 }
 
-// importRules70 are importRules with the 6.2+ group rules.
-func importRules70() map[string]any {
-	r := importRules(true)
-	delete(r, "groups")
-	r["template_groups"] = map[string]bool{"createMissing": true}
-	r["host_groups"] = map[string]bool{"createMissing": true}
-	return r
-}
+// importRules70 are the import rules of the 7.0 format.
+func importRules70() map[string]any { return importRules("7.0", true) }
 
 func import70(ctx context.Context, c *rpc, y []byte) error {
 	var ok bool

@@ -16,30 +16,37 @@ import (
 // its API: the import errors of Zabbix are the real test of the field names. It needs
 // the MZ_ZABBIX_* variables of .ci/services.env, and skips visibly without them.
 
-// rpc adapts the project's API client to the calls below.
-type rpc struct{ api *zabbixapi.Client }
+// rpc adapts the project's API client to the calls below; version is the server's ("6.0").
+type rpc struct {
+	api     *zabbixapi.Client
+	version string
+}
 
 func (c *rpc) call(ctx context.Context, method string, params, result any) error {
 	return c.api.Call(ctx, method, params, result)
 }
 
-// zabbixFromEnv returns the test server's API through internal/ztest, which skips visibly
+// zabbixFromEnv returns a test server's API through internal/ztest, which skips visibly
 // without one (fails in CI) and keeps the test off a server a fault test has stopped.
-func zabbixFromEnv(t *testing.T) (*rpc, context.Context) {
+func zabbixFromEnv(t *testing.T, e *ztest.Env) (*rpc, context.Context) {
 	t.Helper()
-	e := ztest.Zabbix(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	t.Cleanup(cancel)
-	return &rpc{api: e.API}, ctx
+	return &rpc{api: e.API, version: e.TestServer.Version}, ctx
 }
 
 // importRules creates and updates every kind of object the templates hold; deleteMissing
-// removes what a newer catalogue no longer has, as the install command does.
-func importRules(deleteMissing bool) map[string]any {
+// removes what a newer catalogue no longer has, as the install command does. 6.2 split the
+// rule "groups" into "template_groups" and "host_groups".
+func importRules(version string, deleteMissing bool) map[string]any {
 	cu := map[string]bool{"createMissing": true, "updateExisting": true}
 	cud := map[string]bool{"createMissing": true, "updateExisting": true, "deleteMissing": deleteMissing}
-	return map[string]any{
-		"groups":             map[string]bool{"createMissing": true},
+	groups := map[string]any{"groups": map[string]bool{"createMissing": true}}
+	if version != "6.0" {
+		groups = map[string]any{"template_groups": map[string]bool{"createMissing": true},
+			"host_groups": map[string]bool{"createMissing": true}}
+	}
+	rules := map[string]any{
 		"templates":          cu,
 		"items":              cud,
 		"discoveryRules":     cud,
@@ -48,12 +55,16 @@ func importRules(deleteMissing bool) map[string]any {
 		"valueMaps":          cud,
 		"templateDashboards": cud,
 	}
+	for k, v := range groups {
+		rules[k] = v
+	}
+	return rules
 }
 
 func importYAML(ctx context.Context, c *rpc, y []byte, deleteMissing bool) error {
 	var ok bool
 	return c.call(ctx, "configuration.import", map[string]any{
-		"format": "yaml", "source": string(y), "rules": importRules(deleteMissing),
+		"format": "yaml", "source": string(y), "rules": importRules(c.version, deleteMissing),
 	}, &ok)
 }
 
@@ -61,7 +72,7 @@ func importYAML(ctx context.Context, c *rpc, y []byte, deleteMissing bool) error
 func compare(ctx context.Context, c *rpc, y []byte) (string, error) {
 	var changes json.RawMessage
 	err := c.call(ctx, "configuration.importcompare", map[string]any{
-		"format": "yaml", "source": string(y), "rules": importRules(true),
+		"format": "yaml", "source": string(y), "rules": importRules(c.version, true),
 	}, &changes)
 	if err != nil {
 		return "", err
@@ -73,8 +84,12 @@ func compare(ctx context.Context, c *rpc, y []byte) (string, error) {
 	return s, nil
 }
 
-func TestZabbixImport(t *testing.T) {
-	c, ctx := zabbixFromEnv(t)
+// TestZabbixImport imports on each test server the export format of its version.
+func TestZabbixImport(t *testing.T) { ztest.EachZabbix(t, testZabbixImport) }
+
+func testZabbixImport(t *testing.T, z *ztest.Env) {
+	c, ctx := zabbixFromEnv(t, z)
+	version := z.TestServer.Version
 
 	// The fixture covers what the catalogue may not yet use (multi-item triggers, recovery
 	// expressions, value maps, trigger and graph prototypes). Its templates get their own names
@@ -82,7 +97,7 @@ func TestZabbixImport(t *testing.T) {
 	const prefix = "MZ templates test "
 	fx := fixtureRegistryNamed(t, prefix)
 	names := fx.Templates()
-	fe, err := Build(fx, Options{Templates: names})
+	fe, err := Build(fx, Options{Templates: names, ZabbixVersion: version})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,7 +132,7 @@ func TestZabbixImport(t *testing.T) {
 		t.Errorf("fixture re-import would change things (err %v): %s", err, changes)
 	}
 
-	e, err := Build(catalogue.Registry(), Options{})
+	e, err := Build(catalogue.Registry(), Options{ZabbixVersion: version})
 	if err != nil {
 		t.Fatal(err)
 	}

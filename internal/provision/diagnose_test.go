@@ -8,8 +8,9 @@ import (
 
 // TestDiagnoseIntegration names each cause of refusal the API can see: an unknown host, a key
 // without an item, a discovered item still pending, and a disabled item.
-func TestDiagnoseIntegration(t *testing.T) {
-	z := needZabbix(t)
+func TestDiagnoseIntegration(t *testing.T) { eachZabbix(t, testDiagnoseIntegration) }
+
+func testDiagnoseIntegration(t *testing.T, z *zabbixEnv) {
 	ctx := context.Background()
 	lines, err := Diagnose(ctx, z.API, uniqueName("mz-nohost"), []string{"moodle.users.active"}, nil)
 	if err != nil {

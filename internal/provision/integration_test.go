@@ -21,10 +21,11 @@ import (
 
 const fleetMacro = "{$MOODLE.FLEET.GROUP}"
 
-// templateYAML is the 6.0 import file of the whole catalogue.
-func templateYAML(t *testing.T) []byte {
+// templateYAML is the import file of the whole catalogue in the format of z's version, as
+// install makes it.
+func templateYAML(t *testing.T, z *zabbixEnv) []byte {
 	t.Helper()
-	e, err := templates.Build(catalogue.Registry(), templates.Options{ZabbixVersion: "6.0"})
+	e, err := templates.Build(catalogue.Registry(), templates.Options{ZabbixVersion: z.env.TestServer.Version})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -161,15 +162,16 @@ func mustCall(t *testing.T, api caller, method string, params any) {
 	}
 }
 
-func TestInstallIntegration(t *testing.T) {
-	z := needZabbix(t)
+func TestInstallIntegration(t *testing.T) { eachZabbix(t, testInstallIntegration) }
+
+func testInstallIntegration(t *testing.T, z *zabbixEnv) {
 	ctx := context.Background()
 	sites, fleetGroup, foreignGroup := uniqueName("mz sites"), uniqueName("mz fleet"), uniqueName("mz foreign")
 	siteHost, fleetHost := uniqueName("mz-site"), uniqueName("mz-fleet")
 	cleanupZabbix(t, z.API, []string{siteHost, fleetHost}, []string{sites, fleetGroup, foreignGroup})
 
 	plan := Plan{
-		TemplateYAML: templateYAML(t),
+		TemplateYAML: templateYAML(t, z),
 		HostGroups:   []string{sites},
 		Hosts: []HostSpec{
 			{
@@ -306,7 +308,7 @@ func installSite(t *testing.T, z *zabbixEnv, snd *sender.Client) string {
 	group, host := uniqueName("mz check"), uniqueName("mz-check")
 	cleanupZabbix(t, z.API, []string{host}, []string{group})
 	plan := Plan{
-		TemplateYAML: templateYAML(t),
+		TemplateYAML: templateYAML(t, z),
 		Hosts:        []HostSpec{{Host: host, Groups: []string{group}, Templates: []string{"Moodle", "Moodle performance"}}},
 	}
 	if _, err := Install(ctx, z.API, plan, Options{}); err != nil {
@@ -321,8 +323,9 @@ func installSite(t *testing.T, z *zabbixEnv, snd *sender.Client) string {
 	return host
 }
 
-func TestCheckIntegration(t *testing.T) {
-	z := needZabbix(t)
+func TestCheckIntegration(t *testing.T) { eachZabbix(t, testCheckIntegration) }
+
+func testCheckIntegration(t *testing.T, z *zabbixEnv) {
 	ctx := context.Background()
 	snd := senderTo(t, z.Server)
 	start := time.Now()
@@ -365,7 +368,10 @@ func TestCheckIntegration(t *testing.T) {
 }
 
 func TestCheckIntegrationWrongDatabase(t *testing.T) {
-	z := needZabbix(t)
+	eachZabbix(t, testCheckIntegrationWrongDatabase)
+}
+
+func testCheckIntegrationWrongDatabase(t *testing.T, z *zabbixEnv) {
 	var out strings.Builder
 	err := Check(context.Background(), CheckInput{
 		DB: emptyDB(t), Dialect: measures.SQLite, Prefix: "mdl_", Host: "mz-none",
@@ -395,8 +401,9 @@ func newUUID(t *testing.T) string {
 // TestInstallImportIntegration imports a template of its own, so that the import path (compare
 // shows changes, import, compare shows none) runs even when the shared Moodle templates are
 // already in place.
-func TestInstallImportIntegration(t *testing.T) {
-	z := needZabbix(t)
+func TestInstallImportIntegration(t *testing.T) { eachZabbix(t, testInstallImportIntegration) }
+
+func testInstallImportIntegration(t *testing.T, z *zabbixEnv) {
 	ctx := context.Background()
 	tpl, group, host := uniqueName("mz test template"), uniqueName("mz import"), uniqueName("mz-import")
 	cleanupZabbix(t, z.API, []string{host}, []string{group})

@@ -21,12 +21,13 @@ type zabbixEnv struct {
 	env    *ztest.Env
 }
 
-// needZabbix returns the test server; ztest skips visibly without one, or fails when
-// MZ_REQUIRE_INTEGRATION is set (CI).
-func needZabbix(t *testing.T) *zabbixEnv {
+// eachZabbix runs f on every test server (6.0 and 7.0) as subtests named after the version;
+// ztest skips visibly without a server, or fails when MZ_REQUIRE_INTEGRATION is set (CI).
+func eachZabbix(t *testing.T, f func(t *testing.T, z *zabbixEnv)) {
 	t.Helper()
-	e := ztest.Zabbix(t)
-	return &zabbixEnv{API: e.API, Server: e.Server, env: e}
+	ztest.EachZabbix(t, func(t *testing.T, e *ztest.Env) {
+		f(t, &zabbixEnv{API: e.API, Server: e.Server, env: e})
+	})
 }
 
 // reloadConfigCache asks the server to reload its configuration cache, so that the trapper

@@ -24,7 +24,10 @@ func ctxFor(t *testing.T) context.Context {
 
 func TestIntegrationHostLifecycle(t *testing.T) {
 	t.Parallel()
-	z := ztest.Zabbix(t)
+	ztest.EachZabbix(t, testIntegrationHostLifecycle)
+}
+
+func testIntegrationHostLifecycle(t *testing.T, z *ztest.Env) {
 	ctx := ctxFor(t)
 
 	v, err := z.API.Version(ctx)
@@ -134,7 +137,10 @@ func uuid4() string {
 
 func TestIntegrationImportSendHistoryProblem(t *testing.T) {
 	t.Parallel()
-	z := ztest.Zabbix(t)
+	ztest.EachZabbix(t, testIntegrationImportSendHistoryProblem)
+}
+
+func testIntegrationImportSendHistoryProblem(t *testing.T, z *ztest.Env) {
 	ctx := ctxFor(t)
 
 	groupName := z.UniqueName("mz-test-templates")
@@ -283,7 +289,10 @@ func portOnly(addr string) string {
 // TestIntegrationServerStopStart stops and starts the shared server through
 // the harness: other Zabbix tests wait meanwhile.
 func TestIntegrationServerStopStart(t *testing.T) {
-	z := ztest.Zabbix(t)
+	ztest.EachZabbix(t, testIntegrationServerStopStart)
+}
+
+func testIntegrationServerStopStart(t *testing.T, z *ztest.Env) {
 	dial := func() error {
 		c, err := net.DialTimeout("tcp", z.Server, 2*time.Second)
 		if err == nil {

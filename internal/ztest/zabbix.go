@@ -4,6 +4,7 @@ import (
 	"context"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -26,34 +27,57 @@ type Env struct {
 	Sender string
 	// ConfPath is the server's configuration file.
 	ConfPath string
+	// Root is the directory tree a chrooted server (7.0) runs in; ConfPath
+	// is under it. Empty for the host's server.
+	Root string
+	// Version is the version the API reports, e.g. 7.0.22.
+	Version zabbixapi.Version
+	// TestServer is the server this Env reaches (its Version: "6.0", "7.0").
+	TestServer *Server
+
+	user, password string // for Frontend
 
 	mu      sync.Mutex
 	mode    lockMode
 	stopped bool // StopServer's clean-up is registered
 }
 
-// Zabbix returns the test Zabbix environment from the MZ_ZABBIX_* variables
-// with a logged-in API client. Tests that use it run alongside each other,
-// but never while another test has the server stopped (see StopServer).
+// Zabbix returns the test Zabbix 6.0 environment from the MZ_ZABBIX_*
+// variables with a logged-in API client. Tests that use it run alongside
+// each other, but never while another test has the server stopped (see
+// StopServer). EachZabbix runs a test on every version.
 func Zabbix(t testing.TB) *Env {
 	t.Helper()
-	env := Require(t, "MZ_ZABBIX_API", "MZ_ZABBIX_USER", "MZ_ZABBIX_PASSWORD", "MZ_ZABBIX_SERVER",
-		"MZ_ZABBIX_CONF", "MZ_ZABBIX_SENDER")
-	client, err := zabbixapi.New(env["MZ_ZABBIX_API"], zabbixapi.Options{
-		Username: env["MZ_ZABBIX_USER"],
-		Password: env["MZ_ZABBIX_PASSWORD"],
+	return zabbixOn(t, Servers[0])
+}
+
+// zabbixOn returns the Env of one test server.
+func zabbixOn(t testing.TB, s *Server) *Env {
+	t.Helper()
+	env := Require(t, s.vars()...)
+	v := func(name string) string { return env[s.prefix+"_"+name] }
+	client, err := zabbixapi.New(v("API"), zabbixapi.Options{
+		Username: v("USER"),
+		Password: v("PASSWORD"),
 	})
 	if err != nil {
 		t.Fatalf("ztest: %v", err)
 	}
 	e := &Env{
-		API:      client,
-		Server:   env["MZ_ZABBIX_SERVER"],
-		URL:      env["MZ_ZABBIX_API"],
-		Sender:   env["MZ_ZABBIX_SENDER"],
-		ConfPath: env["MZ_ZABBIX_CONF"],
+		API:        client,
+		Server:     v("SERVER"),
+		URL:        v("API"),
+		Sender:     v("SENDER"),
+		ConfPath:   v("CONF"),
+		Root:       v("ROOT"),
+		TestServer: s,
+		user:       v("USER"),
+		password:   v("PASSWORD"),
 	}
-	if err := serverLock.rlock(); err != nil {
+	if e.Root != "" && !strings.HasPrefix(e.ConfPath, filepath.Clean(e.Root)+"/") {
+		t.Fatalf("ztest: %s_CONF %s is not under %s_ROOT %s", s.prefix, e.ConfPath, s.prefix, e.Root)
+	}
+	if err := s.lock.rlock(); err != nil {
 		t.Fatalf("ztest: %v", err)
 	}
 	e.mode = lockShared
@@ -65,7 +89,13 @@ func Zabbix(t testing.TB) *Env {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	if err := client.Login(ctx); err != nil {
-		t.Fatalf("ztest: Zabbix API login: %v", err)
+		t.Fatalf("ztest: Zabbix %s API login: %v", s.Version, err)
+	}
+	if e.Version, err = client.Version(ctx); err != nil {
+		t.Fatalf("ztest: Zabbix %s API version: %v", s.Version, err)
+	}
+	if want := s.Version + "."; !strings.HasPrefix(e.Version.String(), want) {
+		t.Fatalf("ztest: %s_API %s answers version %s, want %sx", s.prefix, e.URL, e.Version, want)
 	}
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -81,9 +111,9 @@ func Zabbix(t testing.TB) *Env {
 func (e *Env) release() {
 	switch e.mode {
 	case lockShared:
-		serverLock.runlock()
+		e.TestServer.lock.runlock()
 	case lockExclusive:
-		serverLock.unlock()
+		e.TestServer.lock.unlock()
 	}
 	e.mode = lockNone
 }
@@ -94,13 +124,22 @@ func (e *Env) UniqueName(prefix string) string { return UniqueName(prefix) }
 // ReloadConfigCache asks the server to reload its configuration cache
 // (zabbix_server -R config_cache_reload). The reload is asynchronous: poll
 // with WaitFor for its effect, e.g. until the trapper accepts a new item.
+// A chrooted server's own zabbix_server runs the command inside its tree:
+// the host's binary of another version cannot talk to it.
 func (e *Env) ReloadConfigCache(t testing.TB) {
 	t.Helper()
-	bin, err := exec.LookPath("zabbix_server")
-	if err != nil {
-		bin = "/usr/sbin/zabbix_server"
+	var cmd *exec.Cmd
+	if e.Root != "" {
+		inner := strings.TrimPrefix(e.ConfPath, filepath.Clean(e.Root))
+		cmd = exec.Command("chroot", e.Root, "/usr/sbin/zabbix_server", "-c", inner, "-R", "config_cache_reload")
+	} else {
+		bin, err := exec.LookPath("zabbix_server")
+		if err != nil {
+			bin = "/usr/sbin/zabbix_server"
+		}
+		cmd = exec.Command(bin, "-c", e.ConfPath, "-R", "config_cache_reload")
 	}
-	out, err := exec.Command(bin, "-c", e.ConfPath, "-R", "config_cache_reload").CombinedOutput()
+	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("ztest: config_cache_reload: %v: %s", err, out)
 	}
@@ -116,7 +155,7 @@ func (e *Env) StopServer(t testing.TB) {
 	e.mu.Lock()
 	if e.mode != lockExclusive {
 		e.release()
-		if err := serverLock.lock(); err != nil {
+		if err := e.TestServer.lock.lock(); err != nil {
 			e.mu.Unlock()
 			t.Fatalf("ztest: %v", err)
 		}
@@ -125,20 +164,20 @@ func (e *Env) StopServer(t testing.TB) {
 	if !e.stopped {
 		e.stopped = true
 		t.Cleanup(func() {
-			if err := runServerScript(t, "start"); err != nil {
+			if err := e.runServerScript(t, "start"); err != nil {
 				t.Errorf("ztest: restart Zabbix server: %v", err)
 			}
 			e.mu.Lock()
 			defer e.mu.Unlock()
 			e.release()
 			e.stopped = false
-			if err := serverLock.rlock(); err == nil {
+			if err := e.TestServer.lock.rlock(); err == nil {
 				e.mode = lockShared
 			}
 		})
 	}
 	e.mu.Unlock()
-	if err := runServerScript(t, "stop"); err != nil {
+	if err := e.runServerScript(t, "stop"); err != nil {
 		t.Fatalf("ztest: stop Zabbix server: %v", err)
 	}
 }
@@ -147,28 +186,29 @@ func (e *Env) StopServer(t testing.TB) {
 // until its trapper port accepts connections.
 func (e *Env) StartServer(t testing.TB) {
 	t.Helper()
-	if err := runServerScript(t, "start"); err != nil {
+	if err := e.runServerScript(t, "start"); err != nil {
 		t.Fatalf("ztest: start Zabbix server: %v", err)
 	}
 }
 
-// runServerScript runs scripts/zabbix-server.sh with one action.
-func runServerScript(t testing.TB, action string) error {
-	script := filepath.Join(RepoRoot(t), "scripts", "zabbix-server.sh")
+// runServerScript runs the server's control script (scripts/zabbix-server.sh
+// for 6.0, scripts/zabbix70.sh for 7.0) with one action.
+func (e *Env) runServerScript(t testing.TB, action string) error {
+	script := filepath.Join(RepoRoot(t), "scripts", e.TestServer.script)
 	out, err := exec.Command("bash", script, action).CombinedOutput()
 	if err != nil {
-		return &scriptError{action: action, err: err, out: string(out)}
+		return &scriptError{script: e.TestServer.script, action: action, err: err, out: string(out)}
 	}
 	return nil
 }
 
 type scriptError struct {
-	action, out string
-	err         error
+	script, action, out string
+	err                 error
 }
 
 func (e *scriptError) Error() string {
-	return "zabbix-server.sh " + e.action + ": " + e.err.Error() + ": " + e.out
+	return e.script + " " + e.action + ": " + e.err.Error() + ": " + e.out
 }
 
 func (e *scriptError) Unwrap() error { return e.err }

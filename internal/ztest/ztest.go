@@ -1,7 +1,9 @@
 // Package ztest is the integration-test harness: it reads the service
 // settings that scripts/services.sh writes to .ci/services.env (MZ_* variables),
 // gives each test its own MariaDB or PostgreSQL database, and a logged-in
-// Zabbix API client with helpers to steer the test Zabbix server.
+// Zabbix API client with helpers to steer the test Zabbix servers: 6.0 on the
+// host and 7.0 in a Debian 13 tree (EachZabbix runs a test on both), and a
+// signed-in web session on their frontends (Frontend).
 //
 // Only _test.go files import it. Run the integration tests with `make test`,
 // or after scripts/services.sh with `. .ci/services.env && go test ./...`.

@@ -7,28 +7,18 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/moodle-zabbix/moodle-zabbix/internal/zabbixapi"
 	"github.com/moodle-zabbix/moodle-zabbix/internal/ztest"
 )
 
-// zabbix70 returns a logged-in API client of the Zabbix 7.0 test server (MZ_ZABBIX70_API); the
-// test is skipped without it, and fails under MZ_REQUIRE_INTEGRATION=1.
+// zabbix70 returns the Zabbix 7.0 test server's logged-in API client and its variables (URL,
+// user); it holds the harness's shared hold on that server, so no test stops it meanwhile.
 func zabbix70(t *testing.T) (*zabbixapi.Client, map[string]string) {
 	t.Helper()
-	env := ztest.Require(t, "MZ_ZABBIX70_API", "MZ_ZABBIX_USER", "MZ_ZABBIX_PASSWORD")
-	api, err := zabbixapi.New(env["MZ_ZABBIX70_API"], zabbixapi.Options{Username: env["MZ_ZABBIX_USER"], Password: env["MZ_ZABBIX_PASSWORD"]})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	if err := api.Login(ctx); err != nil {
-		t.Fatalf("Zabbix 7.0 API login: %v", err)
-	}
-	t.Cleanup(func() { _ = api.Logout(context.Background()) })
-	return api, env
+	e := ztest.ZabbixVersion(t, "7.0")
+	user := ztest.Require(t, "MZ_ZABBIX_USER")["MZ_ZABBIX_USER"]
+	return e.API, map[string]string{"MZ_ZABBIX70_API": e.URL, "MZ_ZABBIX_USER": user}
 }
 
 // TestInstallTwiceZabbix70 installs the 7.0 templates (version-aware dashboards, with key
