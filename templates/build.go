@@ -194,12 +194,12 @@ func graphLess(a, b Graph) bool {
 // omitDefaults blanks the fields equal to the import default of the version, as Zabbix's own
 // exports do (item delay 1m, trends 365d, history 90d, rule lifetime 30d);
 // configuration.importcompare otherwise reports them as changes on every re-import.
-// Zabbix 7.0 changed the defaults of item history (31d) and rule lifetime, so those stay
+// Zabbix 7.0 changed the defaults of item history (31d) and rule lifetime (7d), so those stay
 // explicit there unless they equal the new default.
 func (b *builder) omitDefaults() {
 	history, lifetime := "90d", DefaultLifetime
 	if b.fl.wideGrid {
-		history, lifetime = "31d", ""
+		history, lifetime = "31d", "7d"
 	}
 	item := func(it *Item) {
 		if it.History == history {

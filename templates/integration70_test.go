@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/moodle-zabbix/moodle-zabbix/internal/ztest"
 	"github.com/moodle-zabbix/moodle-zabbix/measures/catalogue"
@@ -15,10 +14,7 @@ import (
 // on that server so that no test stops it meanwhile.
 func zabbix70FromEnv(t *testing.T) (*rpc, context.Context) {
 	t.Helper()
-	e := ztest.ZabbixVersion(t, "7.0")
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	t.Cleanup(cancel)
-	return &rpc{api: e.API}, ctx
+	return zabbixFromEnv(t, ztest.ZabbixVersion(t, "7.0"))
 }
 
 // importRules70 are the import rules of the 7.0 format.

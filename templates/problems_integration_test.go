@@ -20,7 +20,7 @@ import (
 func TestZabbixOneProblemWhenCollectorStops(t *testing.T) {
 	env := ztest.Zabbix(t)
 	api := env.API
-	c := &rpc{api: api}
+	c := &rpc{api: api, version: env.TestServer.Version}
 	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
 	defer cancel()
 
