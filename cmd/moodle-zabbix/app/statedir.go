@@ -1,0 +1,34 @@
+package app
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+)
+
+// PrepareStateDir creates the state directory (the spool, the run state and the delivery
+// ledger live there) when it is missing and proves it writable, so a service user that cannot
+// write it learns so in one line naming the path and the fix, before anything is computed.
+func (rt *Runtime) PrepareStateDir() error {
+	dir := rt.cfg.Zabbix.Spool.Dir
+	fail := func(err error) error {
+		return fmt.Errorf("state directory %s: %v; create it for the user that runs moodle-zabbix "+
+			"(install -d -o zabbixmon -g zabbixmon -m 0750 %s) or set zabbix.spool.dir in %s", dir, err, dir, rt.cfg.File())
+	}
+	if err := os.MkdirAll(rt.stateDir, 0o700); err != nil {
+		return fail(err)
+	}
+	probe, err := os.CreateTemp(rt.stateDir, ".probe-*")
+	if err != nil {
+		return fail(err)
+	}
+	name := probe.Name()
+	probe.Close()
+	if err := os.Remove(name); err != nil {
+		return fail(err)
+	}
+	return nil
+}
+
+// StateDir returns the directory holding the run state and the delivery ledger.
+func (rt *Runtime) StateDir() string { return filepath.Clean(rt.stateDir) }
