@@ -45,9 +45,9 @@ type Runtime struct {
 
 // siteRuntime is one configured site with its open database.
 type siteRuntime struct {
-	cfg   *config.Site
-	db    *sql.DB
-	site  *measures.Site
+	cfg    *config.Site
+	db     *sql.DB
+	site   *measures.Site
 	state  *stateFile
 	ledger *ledger
 }
