@@ -70,6 +70,11 @@ func (o Outcome) Problems() []string {
 			add("Zabbix refused %d values", refused)
 		}
 	}
+	if r := o.ReportDelivery; r.Failed-r.ReplayRefused > 0 {
+		add("Zabbix refused %d self-monitoring values (moodle.self.*): run 'moodle-zabbix check'", r.Failed-r.ReplayRefused)
+	}
+	d.ReplayRefused += o.ReportDelivery.ReplayRefused
+	d.Dropped += o.ReportDelivery.Dropped
 	if d.ReplayRefused > 0 {
 		add("Zabbix refused %d values replayed from the spool", d.ReplayRefused)
 	}

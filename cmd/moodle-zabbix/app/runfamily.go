@@ -177,21 +177,9 @@ func (rt *Runtime) reportLocked(ctx context.Context, s *siteRuntime, runner *mea
 		return
 	}
 	o.Reports = vals
-	rd := d.Deliver(ctx, s.cfg.Host, &measures.Burst{Family: f, Values: vals})
-	o.Delivery.merge(rd)
-	if rd.Err != nil && o.Err == nil {
-		o.Err = rd.Err
+	o.ReportDelivery = d.Deliver(ctx, s.cfg.Host, &measures.Burst{Family: f, Values: vals})
+	if o.Err == nil {
+		o.Err = o.ReportDelivery.Err
 	}
 }
 
-// merge adds another delivery's counts (the self-monitoring values sent after a burst).
-func (d *Delivery) merge(o Delivery) {
-	d.Sent += o.Sent
-	d.Processed += o.Processed
-	d.Failed += o.Failed
-	d.Spooled += o.Spooled
-	d.Replayed += o.Replayed
-	d.Dropped += o.Dropped
-	d.ReplayRefused += o.ReplayRefused
-	d.FailedKeys = append(d.FailedKeys, o.FailedKeys...)
-}

@@ -243,8 +243,10 @@ type Outcome struct {
 	Ledger string
 	// Unsent counts the values computed but not sent because the period was delivered before.
 	Unsent int
-	// Reports are the self-monitoring values sent right after the burst, describing it.
-	Reports []measures.Value
+	// Reports are the self-monitoring values sent right after the burst, describing it, and
+	// ReportDelivery how they were delivered (apart from the burst's own Delivery).
+	Reports        []measures.Value
+	ReportDelivery Delivery
 }
 
 // ExitCode maps the outcome to the command's exit status.
@@ -252,7 +254,7 @@ func (o Outcome) ExitCode() int {
 	switch {
 	case o.Err != nil, o.Burst != nil && o.Burst.Unreachable != nil:
 		return ExitFailure
-	case o.Delivery.Failed > 0 || o.Burst.FailedKeys() > 0:
+	case o.Delivery.Failed > 0 || o.ReportDelivery.Failed > 0 || o.Burst.FailedKeys() > 0:
 		return ExitSomeFail
 	}
 	return ExitOK
