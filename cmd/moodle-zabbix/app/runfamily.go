@@ -182,4 +182,3 @@ func (rt *Runtime) reportLocked(ctx context.Context, s *siteRuntime, runner *mea
 		o.Err = o.ReportDelivery.Err
 	}
 }
-
