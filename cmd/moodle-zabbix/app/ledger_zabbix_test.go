@@ -315,3 +315,62 @@ func (l *logTail) scan(t *testing.T, from int64, ids map[string]bool) []string {
 	l.mark = st.Size()
 	return out
 }
+
+// TestInstallBackfillZabbix: `install --backfill` on a new host waits for Zabbix to accept it,
+// then sends past periods with their own clocks; a second one sends nothing again.
+func TestInstallBackfillZabbix(t *testing.T) {
+	env := ztest.Zabbix(t)
+	now := time.Now()
+	dsn, _ := ztest.Database(t, "mysql")
+	loadSite(t, "mysql", dsn, 32, now)
+	saved := InstallBackfillRanges
+	t.Cleanup(func() { InstallBackfillRanges = saved })
+	InstallBackfillRanges = InstallBackfillRanges[:1] // 12 months
+	group, host := ztest.UniqueName("Moodle backfill"), ztest.UniqueName("moodle-backfill")
+	dir := t.TempDir()
+	cfgPath := filepath.Join(dir, "config.yaml")
+	cfgText := fmt.Sprintf(`zabbix:
+  servers: ["%s"]
+  spool: {dir: %s}
+  api: {url: "%s", username: "%s", password: "env:MZ_ZABBIX_PASSWORD"}
+sites:
+  - {name: b, host: "%s", driver: mysql, dsn: "env:MZ_BACKFILL_DSN", groups: ["%s"]}
+`, env.Server, filepath.Join(dir, "spool"), env.URL, os.Getenv("MZ_ZABBIX_USER"), host, group)
+	if err := os.WriteFile(cfgPath, []byte(cfgText), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("MZ_BACKFILL_DSN", dsn)
+	t.Cleanup(func() {
+		deleteHosts(t, env.API, host)
+		deleteGroups(t, env.API, group)
+	})
+	code, out, errs := runCLI(t, "install", "--backfill", "--pause", "0", "--config", cfgPath)
+	if code != ExitOK || !strings.Contains(out, "backfill done") {
+		t.Fatalf("install --backfill: exit %d\n%s\n%s", code, out, errs)
+	}
+	t.Logf("install --backfill:\n%s%s", out, errs)
+	var monthly []measures.Value
+	thisMonth := time.Date(now.UTC().Year(), now.UTC().Month(), 1, 0, 0, 0, 0, time.UTC)
+	for m := thisMonth.AddDate(-1, 0, 0); m.Before(thisMonth); m = m.AddDate(0, 1, 0) {
+		monthly = append(monthly, measures.Value{Key: "moodle.users.monthlyactive", Clock: m.AddDate(0, 1, 0).Add(-time.Second)})
+	}
+	if catalogue.Registry().Lookup(monthly[0].Key) == nil {
+		t.Fatalf("%s is not a measure", monthly[0].Key)
+	}
+	got := historyAt(t, env.API, hostItems(t, env.API, host), monthly)
+	for _, v := range monthly {
+		if got[v.Key][v.Clock.Unix()] != 1 {
+			t.Errorf("%s @%s stored %d times", v.Key, v.Clock.Format(time.RFC3339), got[v.Key][v.Clock.Unix()])
+		}
+	}
+	code, out, errs = runCLI(t, "install", "--backfill", "--pause", "0", "--config", cfgPath)
+	if code != ExitOK || strings.Contains(errs, "moodle-zabbix: ") {
+		t.Fatalf("second install --backfill: exit %d\n%s\n%s", code, out, errs)
+	}
+	again := historyAt(t, env.API, hostItems(t, env.API, host), monthly)
+	for _, v := range monthly {
+		if again[v.Key][v.Clock.Unix()] != 1 {
+			t.Errorf("%s @%s stored %d times after a second backfill", v.Key, v.Clock.Format(time.RFC3339), again[v.Key][v.Clock.Unix()])
+		}
+	}
+}

@@ -119,11 +119,13 @@ func (rt *Runtime) pendingValues(s *siteRuntime, b *measures.Burst, force bool) 
 	return missingValues(b.Values, known.Entry.Missing), &known, nil
 }
 
-// recordPeriod writes the delivered period into the ledger. Nothing is recorded when nothing
-// reached Zabbix or the spool, so such a period is sent in full next time.
+// recordPeriod writes the delivered period into the ledger. Nothing is recorded when Zabbix
+// stored nothing and the spool holds nothing, so such a period is sent in full next time.
 func (rt *Runtime) recordPeriod(s *siteRuntime, o Outcome, before *ledgerLookup) {
 	d := o.Delivery
-	if d.Processed+d.Failed-d.ReplayRefused+d.Spooled == 0 && !before.Known {
+	if d.Processed+d.Spooled == 0 && !before.Known {
+		// Zabbix stored nothing (everything refused, for example a host its configuration
+		// cache does not know yet): sending the period again duplicates nothing.
 		return
 	}
 	missing := append(ledgerMissing(o.Burst), d.FailedKeys...)

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"github.com/moodle-zabbix/moodle-zabbix/internal/config"
 )
 
 // PrepareStateDir creates the state directory (the spool, the run state and the delivery
@@ -32,3 +34,17 @@ func (rt *Runtime) PrepareStateDir() error {
 
 // StateDir returns the directory holding the run state and the delivery ledger.
 func (rt *Runtime) StateDir() string { return filepath.Clean(rt.stateDir) }
+
+// checkStateDir is the state directory step of `check`: one line, ok or FAIL with the fix.
+func checkStateDir(env *cliEnv, cfg *config.Config) bool {
+	if cfg.Zabbix.SenderFile() != "" {
+		return true
+	}
+	rt := &Runtime{cfg: cfg, stateDir: filepath.Join(cfg.Zabbix.Spool.Dir, "state")}
+	if err := rt.PrepareStateDir(); err != nil {
+		fmt.Fprintf(env.stdout, "FAIL %v\n", err)
+		return false
+	}
+	fmt.Fprintf(env.stdout, "ok   state directory: %s (writable)\n", cfg.Zabbix.Spool.Dir)
+	return true
+}
