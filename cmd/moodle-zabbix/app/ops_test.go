@@ -439,3 +439,14 @@ func (b *syncBuffer) String() string {
 	defer b.mu.Unlock()
 	return b.buf.String()
 }
+
+// TestVersionStamped: `version` prints what make build stamps.
+func TestVersionStamped(t *testing.T) {
+	v, c := Version, Commit
+	t.Cleanup(func() { Version, Commit = v, c })
+	Version, Commit = "1.4.0", "0123456789ab"
+	code, out, _ := runCLI(t, "version")
+	if code != ExitOK || !strings.HasPrefix(out, "moodle-zabbix 1.4.0 (commit 0123456789ab, go") {
+		t.Errorf("version: exit %d, %q", code, out)
+	}
+}
