@@ -15,7 +15,7 @@ func (rt *Runtime) PrepareStateDir() error {
 	dir := rt.cfg.Zabbix.Spool.Dir
 	fail := func(err error) error {
 		return fmt.Errorf("state directory %s: %v; create it for the user that runs moodle-zabbix "+
-			"(install -d -o zabbixmon -g zabbixmon -m 0750 %s) or set zabbix.spool.dir in %s", dir, err, dir, rt.cfg.File())
+			"(install -d -o moodle-zabbix -g moodle-zabbix -m 0750 %s) or set zabbix.spool.dir in %s", dir, err, dir, rt.cfg.File())
 	}
 	if err := os.MkdirAll(rt.stateDir, 0o700); err != nil {
 		return fail(err)
