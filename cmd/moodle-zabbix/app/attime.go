@@ -47,6 +47,3 @@ func (a timeArg) in(loc *time.Location, now time.Time) (time.Time, error) {
 	}
 	return a.instant, nil
 }
-
-// set reports whether the argument was given.
-func (a timeArg) set() bool { return a.text != "" }

@@ -88,7 +88,7 @@ func (rt *Runtime) waitAccepted(ctx context.Context, site string) error {
 		case o.Delivery.Processed > 0 || o.Ledger != "":
 			return nil
 		case time.Now().After(deadline):
-			return fmt.Errorf("Zabbix still refuses the host's values after %s: run 'moodle-zabbix check'", hostReadyWait)
+			return fmt.Errorf("the host's values are still refused by Zabbix after %s: run 'moodle-zabbix check'", hostReadyWait)
 		}
 		select {
 		case <-ctx.Done():

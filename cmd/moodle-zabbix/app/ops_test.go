@@ -450,3 +450,15 @@ func TestVersionStamped(t *testing.T) {
 		t.Errorf("version: exit %d, %q", code, out)
 	}
 }
+
+// TestProblemsOneCause: values and self-monitoring values refused for one cause the API
+// named are one line.
+func TestProblemsOneCause(t *testing.T) {
+	o := Outcome{Site: "s", Family: measures.Instant, Burst: &measures.Burst{},
+		Delivery: Delivery{Failed: 12}, ReportDelivery: Delivery{Failed: 9},
+		Diagnosis: []string{"host moodle-x is unknown to Zabbix"}}
+	got := o.Problems()
+	if len(got) != 1 || got[0] != "Zabbix refused 21 values: host moodle-x is unknown to Zabbix" {
+		t.Errorf("problems %q", got)
+	}
+}

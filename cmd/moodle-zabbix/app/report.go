@@ -63,27 +63,32 @@ func (o Outcome) Problems() []string {
 			add("not delivered: %v", o.Err)
 		}
 	}
-	if refused := d.Failed - d.ReplayRefused; refused > 0 {
-		if len(d.FailedKeys) > 0 {
-			add("Zabbix refused %d values (%s)", refused, listKeys(d.FailedKeys))
-		} else {
-			add("Zabbix refused %d values", refused)
+	// Refused values, the burst's and the self-monitoring ones, are one problem; when the API
+	// named a single cause, it ends the same line.
+	r := o.ReportDelivery
+	diagnosis := o.Diagnosis
+	if refused := d.Failed - d.ReplayRefused + r.Failed - r.ReplayRefused; refused > 0 {
+		line := fmt.Sprintf("Zabbix refused %d values", refused)
+		if keys := append(append([]string(nil), d.FailedKeys...), r.FailedKeys...); len(keys) > 0 {
+			line += " (" + listKeys(keys) + ")"
 		}
+		if len(diagnosis) == 1 {
+			line += ": " + diagnosis[0]
+			diagnosis = nil
+		}
+		add("%s", line)
 	}
-	if r := o.ReportDelivery; r.Failed-r.ReplayRefused > 0 {
-		add("Zabbix refused %d self-monitoring values (moodle.self.*): run 'moodle-zabbix check'", r.Failed-r.ReplayRefused)
-	}
-	d.ReplayRefused += o.ReportDelivery.ReplayRefused
-	d.Dropped += o.ReportDelivery.Dropped
+	d.ReplayRefused += r.ReplayRefused
+	d.Dropped += r.Dropped
 	if d.ReplayRefused > 0 {
 		add("Zabbix refused %d values replayed from the spool", d.ReplayRefused)
 	}
 	if d.Dropped > 0 {
 		add("the spool dropped %d values beyond its bounds: they are lost", d.Dropped)
 	}
-	for i, l := range o.Diagnosis {
+	for i, l := range diagnosis {
 		if i == 20 {
-			add("diagnosis: ... and %d more", len(o.Diagnosis)-i)
+			add("diagnosis: ... and %d more", len(diagnosis)-i)
 			break
 		}
 		add("diagnosis: %s", l)
@@ -137,7 +142,7 @@ func periodName(o Outcome) string {
 	case measures.Monthly:
 		return w.From.Format("2006-01")
 	}
-	return w.From.Format("2006-01-02T15:04")
+	return w.From.Format("2006-01-02T15:04Z07:00")
 }
 
 // printValues writes the burst's values and the self-monitoring values, sorted by key.
