@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -459,6 +460,18 @@ func TestProblemsOneCause(t *testing.T) {
 		Diagnosis: []string{"host moodle-x is unknown to Zabbix"}}
 	got := o.Problems()
 	if len(got) != 1 || got[0] != "Zabbix refused 21 values: host moodle-x is unknown to Zabbix" {
+		t.Errorf("problems %q", got)
+	}
+}
+
+// TestProblemsJoinedErrorIsOneLine: an error joining several (two sends that both failed) is
+// still one line, and values spooled by the self-monitoring send count as spooled.
+func TestProblemsJoinedErrorIsOneLine(t *testing.T) {
+	o := Outcome{Site: "s", Family: measures.Weekly, Burst: &measures.Burst{},
+		ReportDelivery: Delivery{Spooled: 7},
+		Err:            errors.Join(errors.New("31 values not delivered"), errors.New("30 values not delivered"))}
+	got := o.Problems()
+	if len(got) != 1 || strings.Contains(got[0], "\n") || !strings.HasPrefix(got[0], "Zabbix unreachable: 7 values spooled") {
 		t.Errorf("problems %q", got)
 	}
 }

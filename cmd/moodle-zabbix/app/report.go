@@ -24,7 +24,10 @@ func (o Outcome) Problems() []string {
 	if b == nil {
 		b = &measures.Burst{}
 	}
-	add := func(format string, args ...any) { out = append(out, fmt.Sprintf(format, args...)) }
+	// One problem is one line, even when its error joins several (errors.Join puts newlines).
+	add := func(format string, args ...any) {
+		out = append(out, strings.ReplaceAll(fmt.Sprintf(format, args...), "\n", "; "))
+	}
 	var rest []measures.Failure
 	unreachableKeys := 0
 	for _, f := range b.Failures {
@@ -57,8 +60,8 @@ func (o Outcome) Problems() []string {
 	}
 	d := o.Delivery
 	if o.Err != nil {
-		if d.Spooled > 0 {
-			add("Zabbix unreachable: %d values spooled, to be replayed by the next run: %v", d.Spooled, o.Err)
+		if spooled := d.Spooled + o.ReportDelivery.Spooled; spooled > 0 {
+			add("Zabbix unreachable: %d values spooled, to be replayed by the next run: %v", spooled, o.Err)
 		} else {
 			add("not delivered: %v", o.Err)
 		}
