@@ -58,8 +58,16 @@ const DefaultMeasureTimeout = 30 * time.Second
 // never one per entity. A failing query fails only the measures that read it.
 type Runner struct {
 	Registry *Registry
-	// Logger receives one line per failure (slog.Default when nil).
+	// Logger receives one debug line per failure (slog.Default when nil); the burst carries
+	// the failures for the caller to report, each distinct error once.
 	Logger *slog.Logger
+	// DeferRunReports leaves the measures of RunReport queries out of Run, for a caller that
+	// sends them with RunReport after delivering the burst, so they describe that burst.
+	DeferRunReports bool
+	// PastPeriod computes a past period for a backfill: measures whose query does not depend
+	// on the window (they describe the site as it is now) are skipped, since stamping today's
+	// state with a past clock would rewrite history.
+	PastPeriod bool
 }
 
 // Burst is the outcome of one run of a family for a site.
@@ -149,6 +157,13 @@ func (r *Runner) Run(ctx context.Context, site *Site, f Family, now time.Time) *
 
 	var ms []*Measure
 	for _, m := range r.Registry.Family(f) {
+		if r.DeferRunReports && m.Query.RunReport {
+			continue
+		}
+		if r.PastPeriod && !m.Query.DependsOnWindow() {
+			b.Skipped = append(b.Skipped, Skip{Key: m.Key, Reason: "describes the present, not a past period"})
+			continue
+		}
 		if site.Disabled[m.Key] {
 			b.Skipped = append(b.Skipped, Skip{Key: m.Key, Reason: "disabled in the configuration"})
 			continue
@@ -202,7 +217,7 @@ type burstRun struct {
 // fail records a failed query with the keys it would have filled.
 func (br *burstRun) fail(q *Query, keys []string, err error) {
 	br.b.Failures = append(br.b.Failures, Failure{Query: q.Name, Keys: keys, Err: err})
-	br.log.Warn("measure query failed", "site", br.site.Name, "family", br.b.Family.String(), "query", q.Name,
+	br.log.Debug("measure query failed", "site", br.site.Name, "family", br.b.Family.String(), "query", q.Name,
 		"keys", strings.Join(keys, ","), "err", err)
 }
 

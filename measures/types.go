@@ -152,6 +152,10 @@ type Query struct {
 	Cost string
 	// Timeout overrides the site's per-measure timeout for this query.
 	Timeout time.Duration
+	// RunReport marks a query that describes the run itself (self-monitoring) from
+	// Params.Previous. A Runner with DeferRunReports leaves its measures out of Run, and
+	// Runner.RunReport computes them once the run has been delivered.
+	RunReport bool
 }
 
 // SQLFor returns the statement to run on dialect d.
@@ -298,7 +302,7 @@ type Params struct {
 func (p Params) Depth() int { return max(p.CategoryDepth, 1) }
 
 // RunRecord summarises one run of a family for a site: the product's own health, sent to
-// Zabbix by the self-monitoring measures on the family's next run.
+// Zabbix by the self-monitoring measures right after the run (see Runner.RunReport).
 type RunRecord struct {
 	// Finished is when the run ended; LastSuccess when a run last computed and delivered every
 	// value (zero when never).

@@ -34,7 +34,7 @@ const (
 	// SenderFilePrefix starts an output value that writes a zabbix_sender
 	// input file instead of talking to the trapper.
 	SenderFilePrefix = "sender-file:"
-	// RootSpoolDir is the default spool directory when running as root.
+	// RootSpoolDir is the default spool directory (the state directory of a system service).
 	RootSpoolDir = "/var/lib/moodle-zabbix/spool"
 )
 
@@ -109,8 +109,9 @@ type TLS struct {
 
 // Spool bounds the on-disk queue of undelivered values.
 type Spool struct {
-	// Dir is the spool directory; by default /var/lib/moodle-zabbix/spool for
-	// root, else $XDG_STATE_HOME/moodle-zabbix/spool.
+	// Dir is the spool directory, which also holds the run state and the delivery
+	// ledger; by default $STATE_DIRECTORY/spool under systemd, else
+	// /var/lib/moodle-zabbix/spool.
 	Dir string `yaml:"dir"`
 	// MaxBytes caps the spool size, oldest values dropped first; default 64 MiB.
 	MaxBytes int64 `yaml:"max_bytes"`
@@ -349,16 +350,16 @@ func safeYAML(f func() error) (err error) {
 	return f()
 }
 
-// defaultSpoolDir picks the spool directory when the file gives none.
-func defaultSpoolDir(euid int, getenv func(string) (string, bool)) string {
-	if euid == 0 {
-		return RootSpoolDir
+// defaultSpoolDir picks the spool directory when the file gives none: under the state
+// directory systemd gives the service ($STATE_DIRECTORY, from StateDirectory=), else under
+// /var/lib/moodle-zabbix whoever runs it. It never depends on $HOME: a service user often has
+// none. The user id is kept for callers that may one day differ by user.
+func defaultSpoolDir(_ int, getenv func(string) (string, bool)) string {
+	if d, ok := getenv("STATE_DIRECTORY"); ok {
+		// systemd may list several directories, separated by colons: the first is ours.
+		if first, _, _ := strings.Cut(d, ":"); filepath.IsAbs(first) {
+			return filepath.Join(first, "spool")
+		}
 	}
-	if d, ok := getenv("XDG_STATE_HOME"); ok && filepath.IsAbs(d) {
-		return filepath.Join(d, "moodle-zabbix", "spool")
-	}
-	if h, ok := getenv("HOME"); ok && filepath.IsAbs(h) {
-		return filepath.Join(h, ".local", "state", "moodle-zabbix", "spool")
-	}
-	return filepath.Join(os.TempDir(), "moodle-zabbix", "spool")
+	return RootSpoolDir
 }

@@ -542,10 +542,13 @@ func TestDefaultSpoolDir(t *testing.T) {
 		vars map[string]string
 		want string
 	}{
-		{0, map[string]string{"XDG_STATE_HOME": "/x"}, "/var/lib/moodle-zabbix/spool"},
-		{1000, map[string]string{"XDG_STATE_HOME": "/home/u/.state", "HOME": "/home/u"}, "/home/u/.state/moodle-zabbix/spool"},
-		{1000, map[string]string{"XDG_STATE_HOME": "relative", "HOME": "/home/u"}, "/home/u/.local/state/moodle-zabbix/spool"},
-		{1000, map[string]string{}, filepath.Join(os.TempDir(), "moodle-zabbix", "spool")},
+		{0, map[string]string{"XDG_STATE_HOME": "/x", "HOME": "/root"}, "/var/lib/moodle-zabbix/spool"},
+		// A service user without a home (HOME=/nonexistent) still gets the system location.
+		{998, map[string]string{"HOME": "/nonexistent"}, "/var/lib/moodle-zabbix/spool"},
+		{1000, map[string]string{"XDG_STATE_HOME": "/home/u/.state", "HOME": "/home/u"}, "/var/lib/moodle-zabbix/spool"},
+		{998, map[string]string{"STATE_DIRECTORY": "/var/lib/moodle-zabbix"}, "/var/lib/moodle-zabbix/spool"},
+		{998, map[string]string{"STATE_DIRECTORY": "/srv/mz:/var/lib/other"}, "/srv/mz/spool"},
+		{998, map[string]string{"STATE_DIRECTORY": "relative"}, "/var/lib/moodle-zabbix/spool"},
 	}
 	for _, tc := range tests {
 		if got := defaultSpoolDir(tc.euid, env(tc.vars)); got != tc.want {

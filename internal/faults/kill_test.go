@@ -71,7 +71,7 @@ type trapped struct {
 
 var (
 	reSpooled = regexp.MustCompile(`spooled (\d+)`)
-	reSent    = regexp.MustCompile(`; sent (\d+),`)
+	reSent    = regexp.MustCompile(`; sent (\d+) \(`)
 )
 
 // TestKillDuringSends kills the binary with SIGKILL while it sends, in a loop: the trapper
@@ -134,7 +134,7 @@ sites:
 	run := func(i int, at time.Time, kill func(p *os.Process, exited <-chan struct{})) *killIteration {
 		it := &killIteration{started: time.Now(), clock: measures.WindowFor(measures.Instant, at, time.UTC).Clock().Unix()}
 		var stdout, stderr bytes.Buffer
-		cmd := exec.Command(bin, "run", "--family", "instant", "--at", at.UTC().Format(time.RFC3339), "--config", cfgPath)
+		cmd := exec.Command(bin, "run", "-v", "--family", "instant", "--at", at.UTC().Format(time.RFC3339), "--config", cfgPath)
 		cmd.Env = append(os.Environ(), "MZ_FAULT_DSN="+dsn)
 		cmd.Stdout, cmd.Stderr = &stdout, &stderr
 		if err := cmd.Start(); err != nil {
@@ -170,7 +170,9 @@ sites:
 				it.spooled, _ = strconv.Atoi(m[1])
 			}
 			if m := reSent.FindStringSubmatch(it.stdout); m != nil {
-				it.sent, _ = strconv.Atoi(m[1])
+				// Values handed over: answered by Zabbix or kept in the spool.
+				sent, _ := strconv.Atoi(m[1])
+				it.sent = sent + it.spooled
 			}
 		}
 		return it

@@ -143,7 +143,7 @@ sites:
 	// Wait for two healthy bursts and the reports of both broken sites.
 	reported := func(site string) bool {
 		for _, l := range strings.Split(logs.String(), "\n") {
-			if strings.Contains(l, "site="+site) && strings.Contains(l, "measure query failed") {
+			if strings.Contains(l, "site="+site) && strings.Contains(l, "level=WARN") {
 				return true
 			}
 		}
@@ -203,7 +203,7 @@ sites:
 		}
 	}
 	for _, l := range strings.Split(text, "\n") {
-		if strings.Contains(l, "site=silent") && strings.Contains(l, "measure query failed") {
+		if strings.Contains(l, "site=silent") && strings.Contains(l, "level=WARN") {
 			t.Logf("silent site reported as: %s", l)
 			break
 		}

@@ -50,10 +50,22 @@ var generalWeb = &measures.Query{
 	Cost: "The last hour of log rows through the index on timecreated; origin is filtered on those rows only.",
 }
 
+// generalInstance is the heartbeat: 1 only when the database was reached and recognised as a
+// Moodle, by reading its version from the config table. A wrong table prefix or a database
+// that is not Moodle's fails the measure, so no heartbeat leaves and the nodata trigger fires.
 var generalInstance = &measures.Query{
 	Name: "general.instance",
-	SQL:  `SELECT 1 AS instance`,
-	Cost: "No table is read.",
+	Compute: func(ctx context.Context, q measures.Querier, _ measures.Params) ([]measures.Row, error) {
+		rows, err := q.Query(ctx, "SELECT 1 AS instance FROM {config} WHERE name = ?", "version")
+		if err != nil {
+			return nil, fmt.Errorf("read Moodle's version from the config table: %w", err)
+		}
+		if len(rows) == 0 {
+			return nil, errors.New("the config table has no version row: this database is not a Moodle site (check driver, dsn and prefix)")
+		}
+		return rows[:1], nil
+	},
+	Cost: "One row of config through its unique index on name.",
 }
 
 var generalCronState = &measures.Query{
@@ -187,7 +199,7 @@ func init() {
 		measures.Measure{
 			Key:         "moodle.general.instance",
 			Name:        "Collector heartbeat",
-			Description: "Constant 1, sent every minute as long as the collector runs and can query the site's database; its absence (nodata) is the alert.",
+			Description: "1, sent every minute as long as the collector runs and reads the site's Moodle version from its config table (a wrong table prefix or a database that is not Moodle's sends nothing); its absence (nodata) is the alert.",
 			Family:      measures.Instant,
 			Type:        measures.Unsigned,
 			Query:       generalInstance,

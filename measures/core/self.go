@@ -7,7 +7,7 @@ import (
 	"github.com/moodle-zabbix/moodle-zabbix/measures"
 )
 
-// The self-monitoring measures report the product's own health: how the previous run of each
+// The self-monitoring measures report the product's own health: how the latest run of each
 // family went (its time, length, failures and Zabbix's answers) and the spool's state. They are
 // measures like any other, so the template carries their items and triggers.
 func init() {
@@ -15,7 +15,8 @@ func init() {
 		registerSelf(f)
 	}
 	spool := &measures.Query{
-		Name: "self.spool",
+		Name:      "self.spool",
+		RunReport: true,
 		Compute: func(_ context.Context, _ measures.Querier, p measures.Params) ([]measures.Row, error) {
 			r := p.Previous
 			if r == nil {
@@ -27,7 +28,7 @@ func init() {
 	measures.MustRegister(
 		measures.Measure{
 			Key: "moodle.self.spool.depth", Name: "moodle-zabbix: values waiting in the spool",
-			Description: "Values that could not be delivered to Zabbix and wait on disk to be replayed, after the previous instant run.",
+			Description: "Values that could not be delivered to Zabbix and wait on disk to be replayed, after the latest instant run.",
 			Family:      measures.Instant, Type: measures.Unsigned, Units: "values", Domain: "self", Template: performanceTemplate,
 			Query: spool, Column: "depth", Aggregate: measures.Sum, Graph: "moodle-zabbix spool",
 			Triggers: []measures.Trigger{{
@@ -39,7 +40,7 @@ func init() {
 		},
 		measures.Measure{
 			Key: "moodle.self.spool.dropped", Name: "moodle-zabbix: spooled values dropped",
-			Description: "Values the spool discarded during the previous instant run because it exceeded its size or age bound.",
+			Description: "Values the spool discarded during the latest instant run because it exceeded its size or age bound.",
 			Family:      measures.Instant, Type: measures.Unsigned, Units: "values", Domain: "self", Template: performanceTemplate,
 			Query: spool, Column: "dropped", Aggregate: measures.Sum, Graph: "moodle-zabbix spool",
 			Triggers: []measures.Trigger{{
@@ -54,7 +55,8 @@ func init() {
 func registerSelf(f measures.Family) {
 	fam := f.String()
 	q := &measures.Query{
-		Name: "self." + fam,
+		Name:      "self." + fam,
+		RunReport: true,
 		Compute: func(_ context.Context, _ measures.Querier, p measures.Params) ([]measures.Row, error) {
 			r := p.Previous
 			if r == nil {
@@ -79,24 +81,24 @@ func registerSelf(f measures.Family) {
 		}
 	}
 	measures.MustRegister(
-		m("lastsuccess", "last successful run", "When the "+fam+" family last computed and delivered every value (0 when never), as of the previous run.",
+		m("lastsuccess", "last successful run", "When the "+fam+" family last computed and delivered every value (0 when never), as of the latest run.",
 			measures.Unsigned, "unixtime", measures.Min),
-		m("duration", "run duration", "How long the previous "+fam+" run took, from the first query to Zabbix's last answer.",
+		m("duration", "run duration", "How long the latest "+fam+" run took, from the first query to Zabbix's last answer.",
 			measures.Float, "s", measures.Max),
-		m("measuresfailed", "measures failed", "Measures whose query failed or timed out in the previous "+fam+" run.",
+		m("measuresfailed", "measures failed", "Measures whose query failed or timed out in the latest "+fam+" run.",
 			measures.Unsigned, "measures", measures.Sum, measures.Trigger{
 				Name:       "moodle-zabbix: " + fam + " measures failed on {HOST.NAME}",
 				Expression: "last({item})>0", Severity: measures.Warning,
 				Description: "Some measures could not be computed; the moodle-zabbix log names each failing key and the database error.",
 			}),
-		m("sent", "values sent", "Values handed to Zabbix in the previous "+fam+" run.", measures.Unsigned, "values", measures.Sum),
-		m("processed", "values processed", "Values Zabbix accepted in the previous "+fam+" run.", measures.Unsigned, "values", measures.Sum),
-		m("failed", "values refused", "Values Zabbix answered as failed in the previous "+fam+" run (unknown item, disabled item, or item not yet discovered).",
+		m("sent", "values sent", "Values handed to Zabbix in the latest "+fam+" run.", measures.Unsigned, "values", measures.Sum),
+		m("processed", "values processed", "Values Zabbix accepted in the latest "+fam+" run.", measures.Unsigned, "values", measures.Sum),
+		m("failed", "values refused", "Values Zabbix answered as failed in the latest "+fam+" run (unknown item, disabled item, or item not yet discovered).",
 			measures.Unsigned, "values", measures.Sum, measures.Trigger{
 				Name:       "Zabbix refused " + fam + " values from {HOST.NAME}",
 				Expression: "last({item})>0", Severity: measures.Warning,
 				Description: "Zabbix answered that some values failed: run 'moodle-zabbix check' to see which items are missing or disabled.",
 			}),
-		m("spooled", "values spooled", "Values of the previous "+fam+" run kept on disk because Zabbix could not be reached.", measures.Unsigned, "values", measures.Sum),
+		m("spooled", "values spooled", "Values of the latest "+fam+" run kept on disk because Zabbix could not be reached.", measures.Unsigned, "values", measures.Sum),
 	)
 }

@@ -16,8 +16,12 @@ import (
 	"github.com/moodle-zabbix/moodle-zabbix/measures/catalogue"
 )
 
-// Version is the program's version, set at build time with -ldflags "-X ...app.Version=v1.2.3".
-var Version = "dev"
+// Version and Commit identify the build; `make build` sets them with
+// -ldflags "-X .../app.Version=... -X .../app.Commit=...".
+var (
+	Version = "dev"
+	Commit  = ""
+)
 
 // Exit statuses, as zabbix_sender's.
 const (
@@ -118,11 +122,7 @@ func cmdVersion(_ context.Context, env *cliEnv, args []string) int {
 	if code, ok := parse(fs, args); !ok {
 		return code
 	}
-	v := Version
-	if bi, ok := debug.ReadBuildInfo(); ok && v == "dev" && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-		v = bi.Main.Version
-	}
-	fmt.Fprintf(env.stdout, "moodle-zabbix %s\n", v)
+	fmt.Fprintln(env.stdout, versionLine())
 	return ExitOK
 }
 
@@ -178,4 +178,26 @@ func cmdMeasures(_ context.Context, env *cliEnv, args []string) int {
 // lines joins lines with newlines, ending with one.
 func lines(ls []string) string {
 	return strings.Join(ls, "\n") + "\n"
+}
+
+// versionLine is what `version` prints: the stamped version and commit, or what the Go build
+// recorded (module version, VCS revision) when the binary was built without make.
+func versionLine() string {
+	v, c := Version, Commit
+	goVersion := ""
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		goVersion = bi.GoVersion
+		if v == "dev" && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+			v = bi.Main.Version
+		}
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" && c == "" && len(s.Value) >= 12 {
+				c = s.Value[:12]
+			}
+		}
+	}
+	if c == "" {
+		c = "unknown"
+	}
+	return fmt.Sprintf("moodle-zabbix %s (commit %s, %s)", v, c, goVersion)
 }

@@ -51,7 +51,8 @@ func (p PlainSender) Send(ctx context.Context, items []sender.Item) (sender.Spoo
 
 // Delivery reports how one burst was delivered.
 type Delivery struct {
-	// Sent counts the values handed to the sender.
+	// Sent counts the burst's values Zabbix answered for, processed or refused; values only
+	// kept in the spool are counted in Spooled, not here.
 	Sent int
 	// Processed and Failed are Zabbix's counts for the values it answered.
 	Processed int
@@ -84,123 +85,161 @@ func Items(host string, vals []measures.Value) []sender.Item {
 	return out
 }
 
-// Deliver sends a burst's values for host.
+// Deliver sends a burst's values for host, in named steps: plain values and discovery data
+// together; then, when the burst discovered entities, their values held until Zabbix knows
+// the new items; what is still refused at the end is counted as failed.
 func (d *Deliverer) Deliver(ctx context.Context, host string, b *measures.Burst) Delivery {
-	log := d.Logger
-	if log == nil {
-		log = slog.Default()
+	r := &deliveryRun{d: d, host: host, family: b.Family, log: d.Logger}
+	if r.log == nil {
+		r.log = slog.Default()
 	}
-	var first, protos []measures.Value
-	lldSent := false
-	for _, v := range b.Values {
-		switch {
-		case v.Discovery:
-			lldSent = true
-			first = append(first, v)
-		case v.Prototype:
-			protos = append(protos, v)
-		default:
-			first = append(first, v)
-		}
-	}
-	var out Delivery
-	// replayed counts what the spool's replay did before a send: values delivered, values
-	// Zabbix refused (counted as failed, so the run exits 2), values the spool dropped.
-	replayed := func(res sender.SpoolResult) {
-		out.Replayed += res.Replay.Items
-		out.Dropped += res.Replay.Dropped
-		if refused := res.ReplayResult.Failed + res.ReplayRejected; refused > 0 {
-			out.Failed += refused
-			out.ReplayRefused += refused
-			log.Warn("Zabbix refused replayed values", "host", host, "values", refused)
-		}
-	}
-	add := func(res sender.SpoolResult, err error) {
-		out.Processed += res.Processed
-		out.Failed += res.Failed
-		out.Spooled += res.Spooled
-		replayed(res)
-		if err != nil && !isPartial(err) {
-			out.Err = errors.Join(out.Err, err)
-		}
-	}
-	items := Items(host, first)
-	if !lldSent {
-		items = append(items, Items(host, protos)...)
-		protos = nil
-	}
-	out.Sent = len(items)
-	unreachable := false
-	if len(items) > 0 {
-		res, err := d.Sender.Send(ctx, items)
-		add(res, err)
-		unreachable = notDelivered(err)
-	}
-	if len(protos) == 0 {
-		return out
-	}
-	if unreachable {
+	plain, discovered := splitDiscovered(b.Values)
+	unreachable := r.sendTogether(ctx, Items(host, plain))
+	switch {
+	case len(discovered) == 0:
+	case unreachable:
 		// Zabbix cannot be reached: one packet per value would only wait for the same timeout
 		// again and again; the values go to the spool together.
-		out.Sent += len(protos)
-		add(d.Sender.Send(ctx, Items(host, protos)))
-		return out
+		r.sendTogether(ctx, Items(host, discovered))
+	default:
+		r.refuse(r.holdUntilKnown(ctx, Items(host, discovered)))
 	}
-	// Items discovered in this burst exist in Zabbix only after its next configuration cache
-	// update. Each value goes in its own packet, so Zabbix's answer says exactly which ones it
-	// refused; only those are sent again, so no accepted value is ever repeated.
-	out.Sent += len(protos)
-	pending := Items(host, protos)
-	deadline := time.Now().Add(orDefault(d.LLDWait, DefaultLLDWait))
-	retry := orDefault(d.LLDRetry, DefaultLLDRetry)
-	firstRound := true
-	for len(pending) > 0 {
-		var refused []sender.Item
-		for i, it := range pending {
-			res, err := d.Sender.Send(ctx, []sender.Item{it})
-			out.Spooled += res.Spooled
-			replayed(res)
-			if notDelivered(err) {
-				// Zabbix went away: the rest joins this value in the spool, in one packet.
-				out.Err = errors.Join(out.Err, err)
-				if rest := pending[i+1:]; len(rest) > 0 {
-					add(d.Sender.Send(ctx, rest))
-				}
-				return out
-			}
-			if err != nil && !isPartial(err) {
-				out.Err = errors.Join(out.Err, err)
-				continue
-			}
-			if res.Failed > 0 {
-				refused = append(refused, it)
-				continue
-			}
-			out.Processed += res.Processed
+	return r.finish()
+}
+
+// deliveryRun is the state of one Deliver.
+type deliveryRun struct {
+	d      *Deliverer
+	host   string
+	family measures.Family
+	log    *slog.Logger
+	out    Delivery
+}
+
+// splitDiscovered separates the values of items discovered in this same burst (prototype
+// values sent with their rule's discovery data) from the rest. Without discovery data in the
+// burst, prototype values go with the rest: their items exist already.
+func splitDiscovered(vals []measures.Value) (plain, discovered []measures.Value) {
+	lld := false
+	for _, v := range vals {
+		lld = lld || v.Discovery
+	}
+	for _, v := range vals {
+		if lld && v.Prototype {
+			discovered = append(discovered, v)
+		} else {
+			plain = append(plain, v)
 		}
-		if firstRound && len(refused) > 0 {
-			out.Held = len(refused)
-			log.Info("holding values of newly discovered items until Zabbix knows them", "host", host, "family", b.Family.String(), "values", len(refused))
+	}
+	return plain, discovered
+}
+
+// sendTogether sends items in one call and counts Zabbix's answer; it reports whether Zabbix
+// could not be reached.
+func (r *deliveryRun) sendTogether(ctx context.Context, items []sender.Item) (unreachable bool) {
+	if len(items) == 0 {
+		return false
+	}
+	res, err := r.d.Sender.Send(ctx, items)
+	r.count(res, err)
+	return notDelivered(err)
+}
+
+// count adds one send's answer to the delivery.
+func (r *deliveryRun) count(res sender.SpoolResult, err error) {
+	r.out.Processed += res.Processed
+	r.out.Failed += res.Failed
+	r.out.Spooled += res.Spooled
+	r.replayed(res)
+	if err != nil && !isPartial(err) {
+		r.out.Err = errors.Join(r.out.Err, err)
+	}
+}
+
+// replayed counts what the spool's replay did before a send: values delivered, values Zabbix
+// refused (counted as failed, so the run exits 2), values the spool dropped.
+func (r *deliveryRun) replayed(res sender.SpoolResult) {
+	r.out.Replayed += res.Replay.Items
+	r.out.Dropped += res.Replay.Dropped
+	if refused := res.ReplayResult.Failed + res.ReplayRejected; refused > 0 {
+		r.out.Failed += refused
+		r.out.ReplayRefused += refused
+		r.log.Debug("Zabbix refused replayed values", "host", r.host, "values", refused)
+	}
+}
+
+// holdUntilKnown sends the values of freshly discovered items, which Zabbix accepts only after
+// its next configuration cache update. Each value goes in its own packet, so Zabbix's answer
+// says exactly which ones it refused; only those are sent again, until the deadline, so no
+// accepted value is ever repeated. It returns the values still refused.
+func (r *deliveryRun) holdUntilKnown(ctx context.Context, pending []sender.Item) []sender.Item {
+	deadline := time.Now().Add(orDefault(r.d.LLDWait, DefaultLLDWait))
+	retry := orDefault(r.d.LLDRetry, DefaultLLDRetry)
+	for round := 0; len(pending) > 0; round++ {
+		refused, gone := r.sendEach(ctx, pending)
+		if gone {
+			return nil
 		}
-		firstRound = false
+		if round == 0 && len(refused) > 0 {
+			r.out.Held = len(refused)
+			r.log.Info("holding values of newly discovered items until Zabbix knows them", "host", r.host, "family", r.family.String(), "values", len(refused))
+		}
 		pending = refused
 		if len(pending) == 0 || time.Now().Add(retry).After(deadline) {
 			break
 		}
 		select {
 		case <-ctx.Done():
-			out.Err = errors.Join(out.Err, ctx.Err())
-			pending = pending[:0:0]
+			r.out.Err = errors.Join(r.out.Err, ctx.Err())
+			return nil
 		case <-time.After(retry):
 		}
 	}
-	for _, it := range pending {
-		out.Failed++
-		out.HeldFailed++
-		out.FailedKeys = append(out.FailedKeys, it.Key)
-		log.Warn("Zabbix still refuses a value of a discovered item", "host", host, "key", it.Key)
+	return pending
+}
+
+// sendEach sends items one per packet and returns those Zabbix refused. When Zabbix goes away,
+// the rest joins the spool in one packet and gone is true.
+func (r *deliveryRun) sendEach(ctx context.Context, items []sender.Item) (refused []sender.Item, gone bool) {
+	for i, it := range items {
+		res, err := r.d.Sender.Send(ctx, []sender.Item{it})
+		r.out.Spooled += res.Spooled
+		r.replayed(res)
+		if notDelivered(err) {
+			r.out.Err = errors.Join(r.out.Err, err)
+			if rest := items[i+1:]; len(rest) > 0 {
+				r.count(r.d.Sender.Send(ctx, rest))
+			}
+			return nil, true
+		}
+		if err != nil && !isPartial(err) {
+			r.out.Err = errors.Join(r.out.Err, err)
+			continue
+		}
+		if res.Failed > 0 {
+			refused = append(refused, it)
+			continue
+		}
+		r.out.Processed += res.Processed
 	}
-	return out
+	return refused, false
+}
+
+// refuse counts the values Zabbix still refused when the hold ended, by key.
+func (r *deliveryRun) refuse(items []sender.Item) {
+	for _, it := range items {
+		r.out.Failed++
+		r.out.HeldFailed++
+		r.out.FailedKeys = append(r.out.FailedKeys, it.Key)
+		r.log.Debug("Zabbix still refuses a value of a discovered item", "host", r.host, "key", it.Key)
+	}
+}
+
+// finish returns the delivery with Sent counting the burst's values Zabbix answered for
+// (processed or refused), never those only spooled.
+func (r *deliveryRun) finish() Delivery {
+	r.out.Sent = r.out.Processed + r.out.Failed - r.out.ReplayRefused
+	return r.out
 }
 
 // notDelivered reports an error that means Zabbix could not be reached (the values were
@@ -223,14 +262,15 @@ func orDefault(d, def time.Duration) time.Duration {
 	return def
 }
 
-// String summarises a delivery in one line.
+// String summarises a delivery in one line: values Zabbix answered (processed, refused) apart
+// from those only kept in the spool.
 func (d Delivery) String() string {
-	s := fmt.Sprintf("sent %d, processed %d, failed %d", d.Sent, d.Processed, d.Failed)
+	s := fmt.Sprintf("sent %d (processed %d, refused %d)", d.Sent, d.Processed, d.Failed-d.ReplayRefused)
 	if d.Spooled > 0 {
-		s += fmt.Sprintf(", spooled %d", d.Spooled)
+		s += fmt.Sprintf(", spooled %d (not sent: Zabbix unreachable)", d.Spooled)
 	}
 	if d.Replayed > 0 {
-		s += fmt.Sprintf(", replayed %d", d.Replayed)
+		s += fmt.Sprintf(", replayed from spool %d", d.Replayed)
 	}
 	if d.ReplayRefused > 0 {
 		s += fmt.Sprintf(" (%d of them refused)", d.ReplayRefused)

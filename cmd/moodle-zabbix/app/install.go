@@ -163,12 +163,21 @@ func fleetPacks(cfg *config.Config) []string {
 	return packs
 }
 
-func cmdInstall(ctx context.Context, env *cliEnv, args []string) int {
+func cmdInstall(ctx context.Context, env *cliEnv, args []string) (code int) {
 	fs := newFlags(env, "install")
 	cfgPath := fs.String("config", defaultConfigPath(), "configuration file (or $MOODLE_ZABBIX_CONFIG)")
 	dryRun := fs.Bool("dry-run", false, "show what would change (configuration.importcompare) without changing anything")
+	backfill := fs.Bool("backfill", false, "then compute and send past periods (12 months, 26 weeks, 90 days, 7 days of hours) so new hosts start with history")
+	pause := fs.Duration("pause", time.Second, "with --backfill: pause between two periods")
 	if code, ok := parse(fs, args); !ok {
 		return code
+	}
+	if *backfill && !*dryRun {
+		defer func() {
+			if code == ExitOK {
+				code = installBackfill(ctx, env, *cfgPath, *pause)
+			}
+		}()
 	}
 	cfg, err := config.Load(*cfgPath)
 	if err != nil {
@@ -214,6 +223,8 @@ func cmdInstall(ctx context.Context, env *cliEnv, args []string) int {
 	}
 	if !rep.Changed() {
 		fmt.Fprintln(env.stdout, "nothing to change")
+	} else if !*backfill && !*dryRun {
+		fmt.Fprintln(env.stdout, "new hosts start without history: 'moodle-zabbix install --backfill' computes and sends the past months, weeks, days and hours")
 	}
 	return ExitOK
 }
@@ -235,6 +246,9 @@ func cmdCheck(ctx context.Context, env *cliEnv, args []string) int {
 		return ExitFailure
 	}
 	fmt.Fprintf(env.stdout, "ok   config: %s\n", *cfgPath)
+	if !checkStateDir(env, cfg) {
+		return ExitFailure
+	}
 	api, err := newAPI(cfg)
 	if err != nil {
 		fmt.Fprintf(env.stderr, "moodle-zabbix check: %v\n", err)

@@ -7,8 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"sort"
-	"text/tabwriter"
 	"time"
 
 	"github.com/moodle-zabbix/moodle-zabbix/internal/config"
@@ -61,8 +59,12 @@ func cmdRun(ctx context.Context, env *cliEnv, args []string) int {
 	family := fs.String("family", "", "family to run: instant, hourly, daily, weekly or monthly (required)")
 	siteName := fs.String("site", "", "run only this site (default: every site)")
 	dryRun := fs.Bool("dry-run", false, "compute and print the values without sending them")
-	verbose := fs.Bool("v", false, "print every value sent")
-	at := fs.String("at", "", "run as if it were this time (RFC 3339), to catch up a missed period")
+	verbose := fs.Bool("v", false, "say what was done, with every value sent (silent on success otherwise)")
+	at := fs.String("at", "", "run as if it were this time, to catch up a missed period: a date (2026-12-01, midnight in the site's time zone) or RFC 3339")
+	force := fs.Bool("force", false, "send a period even when the delivery ledger says it was delivered")
+	from := fs.String("from", "", "backfill: compute every period from this date or time (with --to)")
+	to := fs.String("to", "", "backfill: up to this date or time, excluded (default: now)")
+	pause := fs.Duration("pause", time.Second, "backfill: pause between two periods, to bound the load on the database and Zabbix")
 	if code, ok := parse(fs, args); !ok {
 		return code
 	}
@@ -76,12 +78,28 @@ func cmdRun(ctx context.Context, env *cliEnv, args []string) int {
 		return ExitFailure
 	}
 	now := time.Now()
-	if *at != "" {
-		if now, err = time.Parse(time.RFC3339, *at); err != nil {
-			fmt.Fprintf(env.stderr, "moodle-zabbix run: --at %q: %v\n", *at, err)
+	args3 := map[string]*timeArg{}
+	for name, text := range map[string]string{"at": *at, "from": *from, "to": *to} {
+		if text == "" {
+			continue
+		}
+		a, err := parseTimeArg(name, text, now)
+		if err != nil {
+			fmt.Fprintf(env.stderr, "moodle-zabbix run: %v\n", err)
 			return ExitFailure
 		}
+		args3[name] = &a
 	}
+	bf := backfillRequest{from: args3["from"], to: args3["to"], pause: *pause}
+	if bf.from == nil && bf.to != nil || bf.from != nil && args3["at"] != nil {
+		fmt.Fprintln(env.stderr, "moodle-zabbix run: --to needs --from (a backfill), and --at cannot be used with --from")
+		return ExitFailure
+	}
+	if bf.from != nil && f == measures.Instant {
+		fmt.Fprintln(env.stderr, "moodle-zabbix run: --from: instant values describe the present and cannot be backfilled; use hourly, daily, weekly or monthly")
+		return ExitFailure
+	}
+	env.logger = runLogger(env, *verbose)
 	rt, code := loadRuntime(env, *cfgPath)
 	if rt == nil {
 		return code
@@ -95,18 +113,70 @@ func cmdRun(ctx context.Context, env *cliEnv, args []string) int {
 		}
 		sites = []string{*siteName}
 	}
+	if !*dryRun {
+		if err := rt.PrepareStateDir(); err != nil {
+			fmt.Fprintf(env.stderr, "moodle-zabbix: %v\n", err)
+			return ExitFailure
+		}
+	}
 	rt.SetValuesOutput(env.stdout)
 	report := env.stdout
 	if rt.cfg.Zabbix.SenderFile() == "-" {
 		report = env.stderr // standard output carries the values for zabbix_sender
 	}
+	w := outcomeWriter{report: report, problems: env.stderr, verbose: *verbose, dryRun: *dryRun}
+	opts := RunOptions{DryRun: *dryRun, Force: *force}
 	exit := ExitOK
 	for _, name := range sites {
-		o := rt.RunFamily(ctx, name, f, now, *dryRun)
-		printOutcome(report, o, *dryRun, *verbose || *dryRun)
+		loc := rt.site(name).site.Location
+		if loc == nil {
+			loc = time.UTC
+		}
+		if bf.from != nil {
+			exit = worse(exit, rt.backfill(ctx, name, f, bf, opts, w))
+			continue
+		}
+		when := now
+		if a := args3["at"]; a != nil {
+			if when, err = a.in(loc, now); err != nil {
+				fmt.Fprintf(env.stderr, "moodle-zabbix run: site %s: %v\n", name, err)
+				exit = worse(exit, ExitFailure)
+				continue
+			}
+		}
+		o := rt.Run(ctx, name, f, when, opts)
+		w.write(o)
 		exit = worse(exit, o.ExitCode())
 	}
 	return exit
+}
+
+// runLogger is the logger of a run: warnings only, so cron mails nothing when all is well,
+// unless -v or MOODLE_ZABBIX_LOG asks for more.
+func runLogger(env *cliEnv, verbose bool) *slog.Logger {
+	level := slog.LevelWarn
+	if verbose {
+		level = slog.LevelInfo
+	}
+	if v := os.Getenv("MOODLE_ZABBIX_LOG"); v != "" {
+		level = logLevel()
+	}
+	return slog.New(slog.NewTextHandler(env.stderr, &slog.HandlerOptions{Level: level}))
+}
+
+// outcomeWriter prints outcomes for cron: problems on standard error, one line each; the
+// summary and the values only with -v or a dry run.
+type outcomeWriter struct {
+	report, problems io.Writer
+	verbose, dryRun  bool
+}
+
+func (w outcomeWriter) write(o Outcome) {
+	printProblems(w.problems, o)
+	if w.verbose || w.dryRun {
+		fmt.Fprintln(w.report, o.Summary(w.dryRun))
+		printValues(w.report, o)
+	}
 }
 
 // worse returns the more serious of two exit statuses (1 beats 2 beats 0).
@@ -116,46 +186,6 @@ func worse(a, b int) int {
 		return b
 	}
 	return a
-}
-
-func printOutcome(w io.Writer, o Outcome, dryRun, values bool) {
-	b := o.Burst
-	fmt.Fprintf(w, "%s %s %s..%s: %d values, %d measures failed, %d skipped",
-		o.Site, o.Family, b.Window.From.Format(time.RFC3339), b.Window.To.Format(time.RFC3339),
-		len(b.Values), b.FailedKeys(), len(b.Skipped))
-	if dryRun {
-		fmt.Fprintln(w, " (dry run: nothing sent)")
-	} else {
-		fmt.Fprintf(w, "; %s\n", o.Delivery)
-	}
-	for _, f := range b.Failures {
-		fmt.Fprintf(w, "  measure failed: %v\n", f)
-	}
-	for _, k := range o.Delivery.FailedKeys {
-		fmt.Fprintf(w, "  refused by Zabbix: %s\n", k)
-	}
-	for i, l := range o.Diagnosis {
-		if i == 20 {
-			fmt.Fprintf(w, "  diagnosis: ... and %d more\n", len(o.Diagnosis)-i)
-			break
-		}
-		fmt.Fprintf(w, "  diagnosis: %s\n", l)
-	}
-	if b.Unreachable != nil {
-		fmt.Fprintf(w, "  database unreachable: %v\n", b.Unreachable)
-	}
-	if o.Err != nil {
-		fmt.Fprintf(w, "  delivery: %v\n", o.Err)
-	}
-	if values {
-		vals := append([]measures.Value(nil), b.Values...)
-		sort.SliceStable(vals, func(i, j int) bool { return vals[i].Key < vals[j].Key })
-		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-		for _, v := range vals {
-			fmt.Fprintf(tw, "  %s\t%s\t%d\n", v.Key, shorten(v.Value, 80), v.Clock.Unix())
-		}
-		tw.Flush()
-	}
 }
 
 func cmdDaemon(ctx context.Context, env *cliEnv, args []string) int {
@@ -180,18 +210,25 @@ func cmdDaemon(ctx context.Context, env *cliEnv, args []string) int {
 // zone and runs until ctx is cancelled. Runs of the same entry never overlap; a site that keeps
 // failing is retried on later ticks with backoff, and never holds up the other sites.
 func RunDaemon(ctx context.Context, rt *Runtime, log *slog.Logger) error {
+	if err := rt.PrepareStateDir(); err != nil {
+		return err
+	}
 	s, err := DaemonScheduler(rt, log)
 	if err != nil {
 		return err
 	}
-	for _, e := range s.Entries() {
-		log.Info("scheduled", "entry", e.Name, "spec", e.Spec, "next", e.Next.Format(time.RFC3339))
-	}
 	if err := s.Start(ctx); err != nil {
 		return err
 	}
+	entries := s.Entries()
+	log.Info("daemon started", "version", Version, "sites", len(rt.sites), "entries", len(entries), "state", rt.StateDir())
+	for _, e := range entries {
+		log.Info("scheduled", "entry", e.Name, "spec", e.Spec, "zone", e.Location.String(), "next", e.Next.Format(time.RFC3339))
+	}
 	<-ctx.Done()
+	log.Info("daemon stopping: waiting for running bursts", "reason", context.Cause(ctx))
 	<-s.Stop().Done()
+	log.Info("daemon stopped")
 	return nil
 }
 
@@ -211,7 +248,10 @@ func DaemonScheduler(rt *Runtime, log *slog.Logger) (*scheduler.Scheduler, error
 					log.Info("family run", attrs...)
 					return nil
 				}
-				log.Warn("family run", append(attrs, "measures_failed", o.Burst.FailedKeys(), "err", o.Err)...)
+				for _, p := range o.Problems() {
+					log.Warn(p, "site", siteName, "family", fam.String(), "period", periodName(o))
+				}
+				log.Info("family run", append(attrs, "measures_failed", o.Burst.FailedKeys())...)
 				if o.Err != nil {
 					return o.Err
 				}

@@ -71,16 +71,33 @@ func TestRunSendsAndRecordsState(t *testing.T) {
 	if code != ExitOK {
 		t.Fatalf("exit %d\n%s\n%s", code, out, errs)
 	}
+	if out != "" || errs != "" {
+		t.Errorf("a successful run printed something (cron would mail it):\n%s%s", out, errs)
+	}
 	items := trapper.Items()
 	if len(items) < 50 {
 		t.Fatalf("trapper received %d values, want the whole daily family", len(items))
 	}
+	// The self-monitoring values describe this very run and leave with it.
+	self := map[string]string{}
 	for _, it := range items {
 		if it.Host != "moodle-main" || it.Clock == 0 {
 			t.Fatalf("item %+v: wrong host or no clock", it)
 		}
+		if strings.HasPrefix(it.Key, "moodle.self.") {
+			self[it.Key] = it.Value
+			if d := now.Unix() - it.Clock; d > 60 || d < -60 {
+				t.Errorf("%s stamped %d, not at the run (%d)", it.Key, it.Clock, now.Unix())
+			}
+		}
 	}
-	// The state file is private and feeds the next run's self-monitoring values.
+	if want := fmt.Sprint(len(items) - len(self)); self["moodle.self.sent[daily]"] != want {
+		t.Errorf("moodle.self.sent[daily] = %q in the same run, want %s", self["moodle.self.sent[daily]"], want)
+	}
+	if last := self["moodle.self.lastsuccess[daily]"]; last == "" || last == "0" {
+		t.Errorf("moodle.self.lastsuccess[daily] = %q right after a successful run, want its time", last)
+	}
+	// The state file is private.
 	statePath := filepath.Join(filepath.Dir(cfg), "spool", "state", "main.json")
 	st, err := os.Stat(statePath)
 	if err != nil {
@@ -92,18 +109,18 @@ func TestRunSendsAndRecordsState(t *testing.T) {
 	if d, _ := os.Stat(filepath.Dir(statePath)); d.Mode().Perm() != 0o700 {
 		t.Errorf("state dir mode %v, want 0700", d.Mode().Perm())
 	}
-	code, _, _ = runCLI(t, "run", "--family", "daily", "--config", cfg)
-	if code != ExitOK {
-		t.Fatalf("second run exit %d", code)
+	// A rerun of the same period sends nothing of the period again, only its own report.
+	code, out, errs = runCLI(t, "run", "--family", "daily", "--config", cfg)
+	if code != ExitOK || out != "" || errs != "" {
+		t.Fatalf("second run exit %d\n%s%s", code, out, errs)
 	}
-	sent := ""
 	for _, it := range trapper.Items()[len(items):] {
-		if it.Key == "moodle.self.sent[daily]" {
-			sent = it.Value
+		if !strings.HasPrefix(it.Key, "moodle.self.") {
+			t.Errorf("%s sent again for the same period", it.Key)
 		}
-	}
-	if sent != fmt.Sprint(len(items)) {
-		t.Errorf("moodle.self.sent[daily] = %q on the second run, want %d (the first run's count)", sent, len(items))
+		if it.Key == "moodle.self.sent[daily]" && it.Value != "0" {
+			t.Errorf("moodle.self.sent[daily] = %s for a run that sent nothing", it.Value)
+		}
 	}
 }
 
@@ -143,9 +160,9 @@ func TestRunExitCodes(t *testing.T) {
 		}()
 		trapper := sendertest.NewServer(nil)
 		defer trapper.Close()
-		code, out, _ := runCLI(t, "run", "--family", "instant", "--config", writeConfig(t, trapper.Addr, dsn, ""))
-		if code != ExitSomeFail || !strings.Contains(out, "moodle.forum.posts") || !strings.Contains(out, "mdl_forum_posts") {
-			t.Errorf("exit %d, want 2 naming the key and the table:\n%s", code, out)
+		code, _, errs := runCLI(t, "run", "--family", "instant", "--config", writeConfig(t, trapper.Addr, dsn, ""))
+		if code != ExitSomeFail || !strings.Contains(errs, "moodle.forum.posts") || !strings.Contains(errs, "mdl_forum_posts") {
+			t.Errorf("exit %d, want 2 naming the key and the table on standard error:\n%s", code, errs)
 		}
 		if len(trapper.Items()) == 0 {
 			t.Error("the other instant measures were not sent")
@@ -178,15 +195,15 @@ func TestRunSpoolsWhileZabbixIsDown(t *testing.T) {
 	defer trapper.Close()
 	cfg := writeConfig(t, trapper.Addr, testSite(t, now), "")
 
-	code, out, _ := runCLI(t, "run", "--family", "hourly", "--config", cfg)
-	if code != ExitFailure || !strings.Contains(out, "spooled") {
-		t.Fatalf("with Zabbix down: exit %d, want 1 and values spooled\n%s", code, out)
+	code, out, errs := runCLI(t, "run", "--family", "hourly", "--config", cfg)
+	if code != ExitFailure || !strings.Contains(errs, "spooled") || strings.Contains(errs, "sent") {
+		t.Fatalf("with Zabbix down: exit %d, want 1 and values spooled, none called sent\n%s%s", code, out, errs)
 	}
 	if n := len(trapper.Items()); n != 0 {
 		t.Fatalf("%d values recorded while down", n)
 	}
 	down.Store(false)
-	code, out, _ = runCLI(t, "run", "--family", "daily", "--config", cfg)
+	code, out, _ = runCLI(t, "run", "--family", "daily", "-v", "--config", cfg)
 	if code != ExitOK || !strings.Contains(out, "replayed") {
 		t.Fatalf("after recovery: exit %d\n%s", code, out)
 	}
@@ -307,12 +324,12 @@ func TestReplayRefusedCountsAsFailed(t *testing.T) {
 		t.Fatalf("down: exit %d\n%s", code, out)
 	}
 	mode.Store(1)
-	code, out, _ := runCLI(t, "run", "--family", "monthly", "--config", cfg)
-	if code != ExitSomeFail || !strings.Contains(out, "of them refused") {
-		t.Fatalf("replay refused: exit %d, want 2 with the refusal reported\n%s", code, out)
+	code, _, errs := runCLI(t, "run", "--family", "monthly", "--config", cfg)
+	if code != ExitSomeFail || !strings.Contains(errs, "replayed from the spool") {
+		t.Fatalf("replay refused: exit %d, want 2 with the refusal reported\n%s", code, errs)
 	}
 	mode.Store(2)
-	code, out, _ = runCLI(t, "run", "--family", "monthly", "--config", cfg)
+	code, out, _ := runCLI(t, "run", "--family", "monthly", "-v", "--config", cfg)
 	if code != ExitOK || strings.Contains(out, "replayed") {
 		t.Fatalf("refused values must not be replayed again: exit %d\n%s", code, out)
 	}
@@ -322,7 +339,7 @@ func TestReplayRefusedCountsAsFailed(t *testing.T) {
 // input format, and the report to standard error, so the two can be piped apart.
 func TestRunSenderPipe(t *testing.T) {
 	cfg := writeConfig(t, "127.0.0.1:10051", testSite(t, time.Now()), "  output: sender-file:-")
-	code, stdout, stderr := runCLI(t, "run", "--family", "hourly", "--config", cfg)
+	code, stdout, stderr := runCLI(t, "run", "--family", "hourly", "-v", "--config", cfg)
 	if code != ExitOK {
 		t.Fatalf("exit %d\n%s", code, stderr)
 	}

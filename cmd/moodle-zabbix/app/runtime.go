@@ -45,10 +45,11 @@ type Runtime struct {
 
 // siteRuntime is one configured site with its open database.
 type siteRuntime struct {
-	cfg   *config.Site
-	db    *sql.DB
-	site  *measures.Site
-	state *stateFile
+	cfg    *config.Site
+	db     *sql.DB
+	site   *measures.Site
+	state  *stateFile
+	ledger *ledger
 	// registry, when set, is the site's own catalogue (the built-in one plus its custom
 	// measures); nil runs the runtime's registry.
 	registry *measures.Registry
@@ -75,6 +76,7 @@ func NewRuntime(cfg *config.Config, reg *measures.Registry, log *slog.Logger) (*
 			return nil, err
 		}
 		s.state = &stateFile{path: filepath.Join(rt.stateDir, safeFileName(sc.Name)+".json")}
+		s.ledger = &ledger{path: filepath.Join(rt.stateDir, safeFileName(sc.Name)+".ledger.json")}
 		s.site.Previous = s.state.previous
 		rt.sites = append(rt.sites, s)
 	}
@@ -242,6 +244,15 @@ type Outcome struct {
 	// values: unknown host, missing, disabled or non-trapper items, pending discovery, proxy.
 	Diagnosis []string
 	Err       error // the run could not deliver (values may be spooled)
+	// Ledger says why values of the burst were not sent: the delivery ledger knows the period
+	// was delivered before (empty when everything computed was sent).
+	Ledger string
+	// Unsent counts the values computed but not sent because the period was delivered before.
+	Unsent int
+	// Reports are the self-monitoring values sent right after the burst, describing it, and
+	// ReportDelivery how they were delivered (apart from the burst's own Delivery).
+	Reports        []measures.Value
+	ReportDelivery Delivery
 }
 
 // ExitCode maps the outcome to the command's exit status.
@@ -249,7 +260,7 @@ func (o Outcome) ExitCode() int {
 	switch {
 	case o.Err != nil, o.Burst != nil && o.Burst.Unreachable != nil:
 		return ExitFailure
-	case o.Delivery.Failed > 0 || o.Burst.FailedKeys() > 0:
+	case o.Delivery.Failed > 0 || o.ReportDelivery.Failed > 0 || o.Burst.FailedKeys() > 0:
 		return ExitSomeFail
 	}
 	return ExitOK
@@ -265,54 +276,9 @@ func (rt *Runtime) Sites() []string {
 }
 
 // RunFamily runs family f for one site at now and delivers the values (unless dryRun), then
-// records the outcome for self-monitoring.
+// sends the self-monitoring values that describe the run. See Run.
 func (rt *Runtime) RunFamily(ctx context.Context, siteName string, f measures.Family, now time.Time, dryRun bool) Outcome {
-	var s *siteRuntime
-	for _, x := range rt.sites {
-		if x.cfg.Name == siteName {
-			s = x
-		}
-	}
-	out := Outcome{Site: siteName, Family: f}
-	if s == nil {
-		out.Err = fmt.Errorf("no site named %q in the configuration", siteName)
-		out.Burst = &measures.Burst{}
-		return out
-	}
-	started := time.Now()
-	runner := &measures.Runner{Registry: rt.registryFor(s), Logger: rt.log}
-	out.Burst = runner.Run(ctx, s.site, f, now)
-	if dryRun {
-		return out
-	}
-	rt.mu.Lock()
-	defer rt.mu.Unlock()
-	snd, err := rt.spoolingSender(ctx)
-	if err != nil {
-		out.Err = err
-		return out
-	}
-	d := &Deliverer{Sender: snd, LLDWait: rt.LLDWait, LLDRetry: rt.LLDRetry, Logger: rt.log}
-	out.Delivery = d.Deliver(ctx, s.cfg.Host, out.Burst)
-	out.Err = out.Delivery.Err
-	if out.Delivery.Failed > 0 {
-		out.Diagnosis = rt.diagnose(ctx, s.cfg.Host, out.Burst)
-	}
-	rec := measures.RunRecord{
-		Finished: time.Now(), Duration: time.Since(started).Seconds(),
-		MeasuresFailed: out.Burst.FailedKeys(), Sent: out.Delivery.Sent, Processed: out.Delivery.Processed,
-		Failed: out.Delivery.Failed, Spooled: out.Delivery.Spooled, SpoolDropped: out.Delivery.Dropped,
-	}
-	if rt.spool != nil {
-		rec.SpoolDepth = rt.spool.Depth().Items
-	}
-	if out.ExitCode() == ExitOK {
-		rec.LastSuccess = rec.Finished
-	}
-	if err := s.state.record(f, rec); err != nil {
-		rt.log.Warn("cannot record the run for self-monitoring", "site", siteName, "err", err)
-	}
-	return out
+	return rt.Run(ctx, siteName, f, now, RunOptions{DryRun: dryRun})
 }
 
 // diagnose asks the Zabbix API, when configured, which of the burst's values Zabbix would
@@ -340,7 +306,7 @@ func (rt *Runtime) diagnose(ctx context.Context, host string, b *measures.Burst)
 		lines = []string{"host and items look right in the API: Zabbix's configuration cache has probably not caught up yet (CacheUpdateFrequency)"}
 	}
 	for _, l := range lines {
-		rt.log.Warn("Zabbix refused values", "host", host, "diagnosis", l)
+		rt.log.Debug("Zabbix refused values", "host", host, "diagnosis", l)
 	}
 	return lines
 }
@@ -378,14 +344,14 @@ func (sf *stateFile) previous(f measures.Family) *measures.RunRecord {
 	return &r
 }
 
-func (sf *stateFile) record(f measures.Family, rec measures.RunRecord) error {
+func (sf *stateFile) record(f measures.Family, rec *measures.RunRecord) error {
 	sf.mu.Lock()
 	defer sf.mu.Unlock()
 	st := sf.load()
 	if rec.LastSuccess.IsZero() {
 		rec.LastSuccess = st.Families[f.String()].LastSuccess
 	}
-	st.Families[f.String()] = rec
+	st.Families[f.String()] = *rec
 	data, err := json.MarshalIndent(st, "", "  ")
 	if err != nil {
 		return err
