@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -13,6 +14,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/moodle-zabbix/moodle-zabbix/internal/config"
 	"github.com/moodle-zabbix/moodle-zabbix/internal/fixture"
 	"github.com/moodle-zabbix/moodle-zabbix/measures"
 	"github.com/moodle-zabbix/moodle-zabbix/sender"
@@ -34,10 +36,15 @@ type DemoOptions struct {
 // DemoHost is the Zabbix host name the demo sends for.
 const DemoHost = "moodle-demo"
 
-// Demo builds a small synthetic Moodle in an in-memory SQLite database, runs the families once,
-// sends every value through the Zabbix sender protocol to an in-process trapper on loopback, and
-// prints what that trapper received, grouped by family, with the discovery data. It needs
-// nothing installed.
+// demoSite is the name of the demo's one site in its configuration.
+const demoSite = "demo"
+
+// Demo builds a small synthetic Moodle in an SQLite database in a temporary directory and runs
+// each family once through the runtime the run command uses (delivery ledger, spool, state
+// directory and self-monitoring, all in that directory), sending every value with the Zabbix
+// sender protocol to an in-process trapper on loopback. It prints what that trapper received,
+// family by family: the burst with its discovery data, then the self-monitoring values that
+// describe it. It needs nothing installed.
 func Demo(ctx context.Context, w io.Writer, opts DemoOptions) error {
 	now := opts.Now
 	if now.IsZero() {
@@ -56,56 +63,97 @@ func Demo(ctx context.Context, w io.Writer, opts DemoOptions) error {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 
-	db, err := fixture.OpenSQLiteMemory()
-	if err != nil {
-		return err
-	}
-	defer db.Close()
 	model := fixture.Generate(1, fixture.Tiny, now, fixture.WithAdvancedPerfs())
-	if err := model.Load(ctx, db, "sqlite", "mdl_"); err != nil {
-		return fmt.Errorf("demo: load the synthetic site: %w", err)
-	}
 	dirroot, dataroot, err := demoDirectories(model, now)
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(filepath.Dir(dirroot))
+	top := filepath.Dir(dirroot)
+	defer os.RemoveAll(top)
+	dbPath := filepath.Join(top, "moodle.db")
+	if err := loadDemoDatabase(ctx, model, dbPath); err != nil {
+		return err
+	}
 
 	trapper := sendertest.NewServer(nil)
 	defer trapper.Close()
-	client, err := sender.NewClient(sender.Options{Servers: []string{trapper.Addr}})
+	cfg, err := demoConfig(top, trapper.Addr, dbPath, dirroot, dataroot, loc)
 	if err != nil {
 		return err
 	}
-	deliverer := &Deliverer{Sender: PlainSender{S: client}, Logger: log}
-	runner := &measures.Runner{Registry: opts.Registry, Logger: log}
-	site := &measures.Site{
-		Name: "demo", Host: DemoHost, DB: db, Dialect: measures.SQLite, Prefix: "mdl_", Location: loc,
-		Courses:  measures.CourseSelection{IDNumbers: []string{fixture.PhysicsIDNumber}},
-		Dirroot:  dirroot,
-		Dataroot: dataroot,
+	rt, err := NewRuntime(cfg, opts.Registry, log)
+	if err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	defer rt.Close()
+	if err := rt.PrepareStateDir(); err != nil {
+		return fmt.Errorf("demo: %w", err)
 	}
 
-	fmt.Fprintf(w, "moodle-zabbix demo: a synthetic Moodle site (%d users, %d courses, %d log rows) in an in-memory SQLite database,\n",
+	fmt.Fprintf(w, "moodle-zabbix demo: a synthetic Moodle site (%d users, %d courses, %d log rows) in an SQLite database in a\n",
 		len(model.Users), len(model.Courses), len(model.Logs))
-	fmt.Fprintf(w, "measured at %s and sent with the Zabbix sender protocol to an in-process trapper at %s.\n",
-		now.In(loc).Format("2006-01-02 15:04:05 MST"), trapper.Addr)
+	fmt.Fprintf(w, "temporary directory, measured at %s and delivered as 'moodle-zabbix run' delivers (delivery ledger,\n",
+		now.In(loc).Format("2006-01-02 15:04:05 MST"))
+	fmt.Fprintf(w, "spool and run state in that directory) with the Zabbix sender protocol to an in-process trapper at %s.\n", trapper.Addr)
 
-	total, failures := 0, 0
+	total, failed := 0, 0
 	for _, fam := range fams {
 		before := len(trapper.Items())
-		b := runner.Run(ctx, site, fam, now)
-		d := deliverer.Deliver(ctx, DemoHost, b)
+		o := rt.Run(ctx, demoSite, fam, now, RunOptions{})
 		received := trapper.Items()[before:]
 		total += len(received)
-		failures += b.FailedKeys()
-		printFamily(w, b, d, received)
+		if o.ExitCode() != ExitOK {
+			failed++
+		}
+		printFamily(w, o, received)
 	}
-	fmt.Fprintf(w, "\n%d values received by the trapper for host %q; %d measures failed.\n", total, DemoHost, failures)
-	if failures > 0 {
-		return fmt.Errorf("demo: %d measures failed", failures)
+	fmt.Fprintf(w, "\n%d values received by the trapper for host %q; %d of %d runs had problems.\n", total, DemoHost, failed, len(fams))
+	if failed > 0 {
+		return fmt.Errorf("demo: %d of %d runs had problems", failed, len(fams))
 	}
 	return nil
+}
+
+// loadDemoDatabase writes the synthetic site into a new SQLite database file at path.
+func loadDemoDatabase(ctx context.Context, m *fixture.Model, path string) error {
+	// The file is thrown away at the end: nothing is gained by waiting for the disk.
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=synchronous(off)&_pragma=journal_mode(memory)")
+	if err != nil {
+		return fmt.Errorf("demo: open %s: %w", path, err)
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(1)
+	if err := m.Load(ctx, db, "sqlite", "mdl_"); err != nil {
+		return fmt.Errorf("demo: load the synthetic site into %s: %w", path, err)
+	}
+	return db.Close()
+}
+
+// demoConfig is the configuration the demo runs with, parsed as the run command parses its
+// file: the trapper, a spool and state directory under top, and one SQLite site.
+func demoConfig(top, trapper, dbPath, dirroot, dataroot string, loc *time.Location) (*config.Config, error) {
+	text := fmt.Sprintf(`zabbix:
+  servers: [%q]
+  timeout: 5s
+  spool:
+    dir: %q
+sites:
+  - name: %s
+    host: %s
+    driver: sqlite
+    dsn: %q
+    timezone: %q
+    dirroot: %q
+    dataroot: %q
+    courses_of_interest: [%q]
+`, trapper, filepath.Join(top, "spool"), demoSite, DemoHost, dbPath, loc.String(), dirroot, dataroot,
+		"idnumber:"+fixture.PhysicsIDNumber)
+	noEnv := func(string) (string, bool) { return "", false }
+	cfg, err := config.Parse(filepath.Join(top, "demo.yaml"), []byte(text), noEnv)
+	if err != nil {
+		return nil, fmt.Errorf("demo: configuration: %w", err)
+	}
+	return cfg, nil
 }
 
 // demoDirectories makes a Moodle code directory whose version.php matches the database, and a
@@ -132,24 +180,29 @@ func demoDirectories(m *fixture.Model, now time.Time) (dirroot, dataroot string,
 	return dirroot, dataroot, nil
 }
 
-func printFamily(w io.Writer, b *measures.Burst, d Delivery, received []sender.Item) {
-	fmt.Fprintf(w, "\n== %s: window %s to %s, every value stamped %s\n", b.Family,
+// printFamily writes one family's run: the burst's values as the trapper received them, its
+// discovery data and delivery, then the self-monitoring values sent right after it, and the
+// problem lines run would print.
+func printFamily(w io.Writer, o Outcome, received []sender.Item) {
+	b := o.Burst
+	fmt.Fprintf(w, "\n== %s: window %s to %s, every value stamped %s\n", o.Family,
 		b.Window.From.Format(time.RFC3339), b.Window.To.Format(time.RFC3339), b.Window.Clock().Format(time.RFC3339))
-	var plain, lld []sender.Item
+	self := map[string]bool{}
+	for _, v := range o.Reports {
+		self[v.Key] = true
+	}
+	var plain, lld, reports []sender.Item
 	for _, it := range received {
-		if strings.HasPrefix(it.Key, "moodle.discovery.") {
+		switch {
+		case self[it.Key]:
+			reports = append(reports, it)
+		case strings.HasPrefix(it.Key, "moodle.discovery."):
 			lld = append(lld, it)
-		} else {
+		default:
 			plain = append(plain, it)
 		}
 	}
-	sort.SliceStable(plain, func(i, j int) bool { return plain[i].Key < plain[j].Key })
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "  KEY\tVALUE\tCLOCK")
-	for _, it := range plain {
-		fmt.Fprintf(tw, "  %s\t%s\t%d\n", it.Key, shorten(it.Value, 60), it.Clock)
-	}
-	tw.Flush()
+	printItems(w, plain)
 	for _, it := range lld {
 		var pretty []map[string]string
 		_ = json.Unmarshal([]byte(it.Value), &pretty)
@@ -158,10 +211,30 @@ func printFamily(w io.Writer, b *measures.Burst, d Delivery, received []sender.I
 	for _, s := range b.Skipped {
 		fmt.Fprintf(w, "  skipped %s: %s\n", s.Key, s.Reason)
 	}
-	for _, f := range b.Failures {
-		fmt.Fprintf(w, "  FAILED %v\n", f)
+	fmt.Fprintf(w, "  trapper: %s\n", o.Delivery)
+	if o.Ledger != "" {
+		fmt.Fprintf(w, "  ledger: %s\n", o.Ledger)
 	}
-	fmt.Fprintf(w, "  trapper: %s\n", d)
+	if len(reports) > 0 {
+		fmt.Fprintf(w, "  -- self-monitoring of this run, sent right after it, stamped %s\n",
+			time.Unix(reports[0].Clock, 0).In(b.Window.From.Location()).Format(time.RFC3339))
+		printItems(w, reports)
+		fmt.Fprintf(w, "  trapper: %s\n", o.ReportDelivery)
+	}
+	for _, p := range o.Problems() {
+		fmt.Fprintf(w, "  FAILED %s\n", p)
+	}
+}
+
+// printItems writes items as a table sorted by key.
+func printItems(w io.Writer, items []sender.Item) {
+	sort.SliceStable(items, func(i, j int) bool { return items[i].Key < items[j].Key })
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "  KEY\tVALUE\tCLOCK")
+	for _, it := range items {
+		fmt.Fprintf(tw, "  %s\t%s\t%d\n", it.Key, shorten(it.Value, 60), it.Clock)
+	}
+	tw.Flush()
 }
 
 func shorten(s string, n int) string {

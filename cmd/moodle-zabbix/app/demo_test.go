@@ -3,6 +3,8 @@ package app
 import (
 	"bytes"
 	"context"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -16,9 +18,11 @@ import (
 func TestDemo(t *testing.T) {
 	var out bytes.Buffer
 	now := time.Date(2026, 6, 1, 0, 5, 0, 0, time.UTC)
+	start := time.Now()
 	if err := Demo(context.Background(), &out, DemoOptions{Registry: catalogue.Registry(), Now: now}); err != nil {
 		t.Fatalf("demo: %v\n%s", err, out.String())
 	}
+	end := time.Now()
 	text := out.String()
 	for _, f := range measures.Families {
 		if !strings.Contains(text, "== "+f.String()+":") {
@@ -42,5 +46,69 @@ func TestDemo(t *testing.T) {
 	}
 	if strings.Contains(text, "FAILED") {
 		t.Errorf("a measure failed:\n%s", text)
+	}
+	checkDemoSelfValues(t, text, start, end)
+}
+
+// demoRow is a KEY VALUE CLOCK line of the demo's output.
+var demoRow = regexp.MustCompile(`^  (moodle\.\S+)\s+(\S+)\s+(\d+)$`)
+
+// checkDemoSelfValues checks that the demo's self-monitoring values describe each family's run
+// as run sends them: the last success is the run's own time (the clock of the values, between
+// start and end), the run took some time, and the values sent are the burst's, all accepted.
+func checkDemoSelfValues(t *testing.T, text string, start, end time.Time) {
+	sections := strings.Split(text, "\n== ")[1:]
+	if len(sections) != len(measures.Families) {
+		t.Fatalf("%d family sections, want %d", len(sections), len(measures.Families))
+	}
+	for _, sec := range sections {
+		fam, _, _ := strings.Cut(sec, ":")
+		burst, self, ok := strings.Cut(sec, "  -- self-monitoring of this run")
+		if !ok {
+			t.Errorf("%s: no self-monitoring values after the burst", fam)
+			continue
+		}
+		// The burst's values as the trapper received them: table rows and discovery lines.
+		received := strings.Count(burst, "\n  moodle.") + strings.Count(burst, "\n  LLD ")
+		vals := map[string]float64{}
+		clocks := map[string]int64{}
+		for _, l := range strings.Split(self, "\n") {
+			m := demoRow.FindStringSubmatch(l)
+			if m == nil {
+				continue
+			}
+			v, err := strconv.ParseFloat(m[2], 64)
+			if err != nil {
+				t.Errorf("%s: %s: value %q is not a number", fam, m[1], m[2])
+			}
+			vals[m[1]] = v
+			clocks[m[1]], _ = strconv.ParseInt(m[3], 10, 64)
+		}
+		key := func(name string) string { return "moodle.self." + name + "[" + fam + "]" }
+		for _, name := range []string{"lastsuccess", "duration", "sent", "processed", "failed", "measuresfailed", "spooled"} {
+			if _, ok := vals[key(name)]; !ok {
+				t.Errorf("%s: the trapper did not receive %s after the burst", fam, key(name))
+			}
+		}
+		last, clock := int64(vals[key("lastsuccess")]), clocks[key("lastsuccess")]
+		if last != clock || last < start.Unix() || last > end.Unix() {
+			t.Errorf("%s: lastsuccess %d stamped %d, want the run's own time, between %d and %d", fam, last, clock, start.Unix(), end.Unix())
+		}
+		if d := vals[key("duration")]; d <= 0 || d > end.Sub(start).Seconds() {
+			t.Errorf("%s: duration %v s, want the run's length (> 0, at most the demo's %v)", fam, d, end.Sub(start))
+		}
+		if sent := vals[key("sent")]; sent <= 0 || int(sent) != received || vals[key("processed")] != sent {
+			t.Errorf("%s: self values say sent %v, processed %v; the trapper received %d values of the burst", fam, sent, vals[key("processed")], received)
+		}
+		for _, name := range []string{"failed", "measuresfailed", "spooled"} {
+			if vals[key(name)] != 0 {
+				t.Errorf("%s: %s = %v, want 0 on a clean run", fam, key(name), vals[key(name)])
+			}
+		}
+		if fam == measures.Instant.String() {
+			if _, ok := vals["moodle.self.spool.depth"]; !ok {
+				t.Errorf("instant: no moodle.self.spool.depth after the burst")
+			}
+		}
 	}
 }
