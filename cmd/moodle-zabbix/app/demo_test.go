@@ -112,3 +112,38 @@ func checkDemoSelfValues(t *testing.T, text string, start, end time.Time) {
 		}
 	}
 }
+
+// TestDemoReportsProblems: a measure that fails shows as run's problem line, the demo fails,
+// and the self-monitoring values sent after the burst count the failure and give no last
+// success, since this run was the site's first and it did not succeed.
+func TestDemoReportsProblems(t *testing.T) {
+	reg := catalogue.Registry().Clone()
+	reg.MustRegister(measures.Measure{
+		Key: "moodle.demo.broken", Name: "Broken", Description: "Reads a table the site does not have.",
+		Family: measures.Instant, Type: measures.Unsigned,
+		Query: &measures.Query{Name: "demo.broken", SQL: "SELECT COUNT(*) AS n FROM {no_such_table}"}, Column: "n",
+	})
+	var out bytes.Buffer
+	err := Demo(context.Background(), &out, DemoOptions{Registry: reg, Families: []measures.Family{measures.Instant}})
+	text := out.String()
+	if err == nil {
+		t.Errorf("the demo succeeded with a failing measure:\n%s", text)
+	}
+	if !strings.Contains(text, "\n  FAILED measure moodle.demo.broken failed: ") {
+		t.Errorf("no problem line naming the failing measure:\n%s", text)
+	}
+	for key, want := range map[string]string{"moodle.self.measuresfailed[instant]": "1", "moodle.self.lastsuccess[instant]": "0"} {
+		found := false
+		for _, l := range strings.Split(text, "\n") {
+			if m := demoRow.FindStringSubmatch(l); m != nil && m[1] == key {
+				found = true
+				if m[2] != want {
+					t.Errorf("%s = %s, want %s", key, m[2], want)
+				}
+			}
+		}
+		if !found {
+			t.Errorf("the trapper did not receive %s:\n%s", key, text)
+		}
+	}
+}
