@@ -167,6 +167,11 @@ else
 fi
 timing "Zabbix server ready" "$t"
 
+# ---------------------------------------------------------------- Zabbix proxy
+t=$(now)
+"$here/zabbix-proxy.sh" start
+timing "Zabbix proxy ready" "$t"
+
 # ---------------------------------------------------------------- Zabbix frontend/API
 t=$(now)
 write_frontend_conf
@@ -208,6 +213,8 @@ export MZ_ZABBIX_USER='Admin'
 export MZ_ZABBIX_PASSWORD='zabbix'
 export MZ_ZABBIX_CONF='$MZ_CONF'
 export MZ_ZABBIX_SENDER='/usr/bin/zabbix_sender'
+export MZ_ZABBIX_PROXY='127.0.0.1:10061'
+export MZ_ZABBIX_PROXY_NAME='moodle-zabbix-ci-proxy'
 export MZ_REQUIRE_INTEGRATION=1
 ENV
 mv "$repo/.ci/services.env.tmp" "$repo/.ci/services.env"
