@@ -58,6 +58,8 @@ type Config struct {
 	Fleets []Fleet `yaml:"fleets"`
 	// Sites are the Moodle sites measured; at least one.
 	Sites []Site `yaml:"sites"`
+	// Scale bounds the concurrency and spreads the bursts of a large fleet.
+	Scale Scale `yaml:"scale"`
 
 	file string
 }
@@ -82,6 +84,8 @@ type Zabbix struct {
 	Spool Spool `yaml:"spool"`
 	// API gives access to the Zabbix API for install, check and diagnosis.
 	API *API `yaml:"api"`
+	// Proxies sends each host's values to the Zabbix proxy that monitors it.
+	Proxies *Proxies `yaml:"proxies"`
 }
 
 // TLS is the certificate mode of the sender, as zabbix_sender's --tls-*
@@ -175,6 +179,12 @@ type Site struct {
 	CoursesOfInterest []string `yaml:"courses_of_interest"`
 	// DisabledMeasures are measure keys not computed for this site.
 	DisabledMeasures []string `yaml:"disabled_measures"`
+	// ReplicaDSN, when set, is a read replica's connection string: the daily, weekly and
+	// monthly families read from it, the instant and hourly families from DSN.
+	ReplicaDSN Secret `yaml:"replica_dsn"`
+	// Shard is an explicit shard label: a daemon started with --shard LABEL runs the sites
+	// labelled LABEL (see Config.SelectShard).
+	Shard string `yaml:"shard"`
 
 	loc *time.Location
 }
