@@ -60,6 +60,9 @@ func NewRuntime(cfg *config.Config, reg *measures.Registry, log *slog.Logger) (*
 	if rt.client, err = newSender(cfg); err != nil {
 		return nil, err
 	}
+	if err := rt.routeThroughProxies(); err != nil {
+		return nil, err
+	}
 	if cfg.Zabbix.SenderFile() == "" {
 		rt.spoolDir = filepath.Join(cfg.Zabbix.Spool.Dir, destinationName(cfg.Zabbix.Servers))
 	}
@@ -159,6 +162,19 @@ func newSender(cfg *config.Config) (sender.Sender, error) {
 	if path := cfg.Zabbix.SenderFile(); path != "" {
 		return &fileSender{path: path}, nil
 	}
+	opts, err := senderOptions(cfg)
+	if err != nil {
+		return nil, err
+	}
+	c, err := sender.NewClient(opts)
+	if err != nil {
+		return nil, fmt.Errorf("zabbix.servers: %w", err)
+	}
+	return c, nil
+}
+
+// senderOptions are the built-in sender's options from the zabbix section.
+func senderOptions(cfg *config.Config) (sender.Options, error) {
 	opts := sender.Options{
 		Servers: cfg.Zabbix.Servers, Timeout: cfg.Zabbix.Timeout, BatchSize: cfg.Zabbix.BatchSize,
 		Compress: cfg.Zabbix.Compress,
@@ -167,15 +183,11 @@ func newSender(cfg *config.Config) (sender.Sender, error) {
 		tc, err := sender.TLSConfig(sender.TLSOptions{CAFile: t.CAFile, CertFile: t.CertFile, KeyFile: t.KeyFile,
 			ServerName: t.ServerName, ServerCertIssuer: t.ServerCertIssuer, ServerCertSubject: t.ServerCertSubject})
 		if err != nil {
-			return nil, fmt.Errorf("zabbix.tls: %w", err)
+			return opts, fmt.Errorf("zabbix.tls: %w", err)
 		}
 		opts.TLS = tc
 	}
-	c, err := sender.NewClient(opts)
-	if err != nil {
-		return nil, fmt.Errorf("zabbix.servers: %w", err)
-	}
-	return c, nil
+	return opts, nil
 }
 
 // destinationName names a spool directory after the servers it holds values for.
