@@ -72,6 +72,8 @@ type Client struct {
 	strict    bool
 	log       *slog.Logger
 	preferred atomic.Int32 // index of the server that answered last
+	// redirected holds the Zabbix 7.0 proxy-group redirects, by host.
+	redirected redirects
 }
 
 // NewClient checks opts and returns a Client.
@@ -205,6 +207,9 @@ func (c *Client) sendBatch(ctx context.Context, batch []Item) (Result, string, e
 	if err != nil {
 		return Result{}, "", err
 	}
+	if res, server, err, ok := c.viaRedirect(ctx, batch, data); ok {
+		return res, server, err
+	}
 	var fails []error
 	first := int(c.preferred.Load())
 	last := ""
@@ -217,6 +222,12 @@ func (c *Client) sendBatch(ctx context.Context, batch []Item) (Result, string, e
 			break
 		}
 		res, err := c.exchange(ctx, server, data)
+		if rd := (*RedirectError)(nil); errors.As(err, &rd) {
+			var to string
+			if res, to, err = c.followRedirect(ctx, batch, data, rd); to != "" {
+				server = to
+			}
+		}
 		if err == nil {
 			c.preferred.Store(int32(idx))
 			return res, server, nil
