@@ -33,6 +33,10 @@ func loadRuntime(env *cliEnv, path string) (*Runtime, int) {
 		fmt.Fprintf(env.stderr, "moodle-zabbix: %v\n", err)
 		return nil, ExitFailure
 	}
+	if err := applyShard(cfg, env.shard); err != nil {
+		fmt.Fprintf(env.stderr, "moodle-zabbix: %v\n", err)
+		return nil, ExitFailure
+	}
 	if err := checkDisabled(cfg, catalogue.Registry()); err != nil {
 		fmt.Fprintf(env.stderr, "moodle-zabbix: %v\n", err)
 		return nil, ExitFailure
@@ -53,6 +57,7 @@ func cmdRun(ctx context.Context, env *cliEnv, args []string) int {
 	dryRun := fs.Bool("dry-run", false, "compute and print the values without sending them")
 	verbose := fs.Bool("v", false, "print every value sent")
 	at := fs.String("at", "", "run as if it were this time (RFC 3339), to catch up a missed period")
+	fs.StringVar(&env.shard, "shard", "", "run only the sites of this shard: I/N (by name hash) or a shard label")
 	if code, ok := parse(fs, args); !ok {
 		return code
 	}
@@ -151,6 +156,7 @@ func printOutcome(w io.Writer, o Outcome, dryRun, values bool) {
 func cmdDaemon(ctx context.Context, env *cliEnv, args []string) int {
 	fs := newFlags(env, "daemon")
 	cfgPath := fs.String("config", defaultConfigPath(), "configuration file (or $MOODLE_ZABBIX_CONFIG)")
+	fs.StringVar(&env.shard, "shard", "", "run only the sites of this shard: I/N (by name hash) or a shard label")
 	if code, ok := parse(fs, args); !ok {
 		return code
 	}
@@ -210,6 +216,7 @@ func DaemonScheduler(rt *Runtime, log *slog.Logger) (*scheduler.Scheduler, error
 				}
 				return nil
 			}
+			job = rt.paced(siteName, spec, sr.cfg.Location(), job)
 			if err := s.AddWithBackoff(name, spec, sr.cfg.Location(), scheduler.Backoff{After: 2}, job); err != nil {
 				return nil, fmt.Errorf("schedule %s (%q): %w", name, spec, err)
 			}

@@ -41,6 +41,7 @@ type Runtime struct {
 
 	mu    sync.Mutex // serialises deliveries, so one spool sees one writer at a time
 	spool *sender.Spool
+	pace  pacer // jitter and global limit of the daemon's bursts
 }
 
 // siteRuntime is one configured site with its open database.
