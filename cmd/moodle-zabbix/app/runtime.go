@@ -50,6 +50,8 @@ type siteRuntime struct {
 	db    *sql.DB
 	site  *measures.Site
 	state *stateFile
+	// replica is the site on its read replica (replica_dsn) for the heavy families, or nil.
+	replica *measures.Site
 }
 
 // NewRuntime opens every configured site's database pool (without connecting yet) and the
@@ -94,6 +96,9 @@ func (rt *Runtime) SetValuesOutput(w io.Writer) {
 func (rt *Runtime) Close() {
 	for _, s := range rt.sites {
 		s.db.Close()
+		if s.replica != nil {
+			s.replica.DB.Close()
+		}
 	}
 	rt.mu.Lock()
 	defer rt.mu.Unlock()
@@ -133,7 +138,12 @@ func openSite(sc *config.Site) (*siteRuntime, error) {
 		Dirroot:          sc.Dirroot,
 		Disabled:         disabled,
 	}
-	return &siteRuntime{cfg: sc, db: db, site: site}, nil
+	replica, err := openReplica(sc, site)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	return &siteRuntime{cfg: sc, db: db, site: site, replica: replica}, nil
 }
 
 // driverLogger sends a database driver's own messages to the structured log, at debug level:
@@ -288,7 +298,7 @@ func (rt *Runtime) RunFamily(ctx context.Context, siteName string, f measures.Fa
 	}
 	started := time.Now()
 	runner := &measures.Runner{Registry: rt.registry, Logger: rt.log}
-	out.Burst = runner.Run(ctx, s.site, f, now)
+	out.Burst = runner.Run(ctx, s.siteFor(f), f, now)
 	if dryRun {
 		return out
 	}
