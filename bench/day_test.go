@@ -59,7 +59,6 @@ func keptDatabase(ctx context.Context, d measures.Dialect, adminDSN, name string
 		cfg.DBName = ""
 		admin := cfg.FormatDSN()
 		cfg.DBName = name
-		cfg.Params = map[string]string{"local_infile": "1"}
 		cfg.MaxAllowedPacket = 64 << 20
 		dsn, driver, create = cfg.FormatDSN(), "mysql", "CREATE DATABASE IF NOT EXISTS "+name+" CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
 		db, err := sql.Open(driver, admin)
@@ -228,6 +227,9 @@ func BenchmarkDayCost(b *testing.B) {
 				if err := burst.Err(); err != nil {
 					b.Errorf("%s on %s: %v", f, d, err)
 				}
+				if f == measures.Instant || f == measures.Hourly {
+					timeStatements(ctx, b, site, f)
+				}
 				perDay += med * runsPerDay[f]
 				b.Logf("%s %-8s %8.1f ms/burst  x %-6.4g/day = %7.2f s/day  (%d values)", d, f, med*1000, runsPerDay[f], med*runsPerDay[f], len(burst.Values))
 				b.ReportMetric(med*1000, f.String()+"-ms")
@@ -240,5 +242,47 @@ func BenchmarkDayCost(b *testing.B) {
 			}
 			b.ReportMetric(float64(logRows), "logrows")
 		})
+	}
+}
+
+// timeStatements logs the median time of each statement of family f (5 runs), slowest first,
+// so that the share of each query in a burst is known.
+func timeStatements(ctx context.Context, tb testing.TB, site *measures.Site, f measures.Family) {
+	qs, err := collectQueries(ctx, catalogue.Registry(), site, f)
+	if err != nil {
+		tb.Logf("statements of %s: %v", f, err)
+		return
+	}
+	type timed struct {
+		name string
+		ms   float64
+	}
+	var out []timed
+	for _, q := range qs {
+		if q.sql == "" {
+			continue
+		}
+		var ts []float64
+		for range 5 {
+			start := time.Now()
+			rows, err := site.DB.QueryContext(ctx, q.sql, q.args...)
+			if err != nil {
+				tb.Logf("%s: %v", q.name, err)
+				break
+			}
+			for rows.Next() {
+			}
+			rows.Close()
+			ts = append(ts, float64(time.Since(start).Microseconds())/1000)
+		}
+		if len(ts) == 0 {
+			continue
+		}
+		sort.Float64s(ts)
+		out = append(out, timed{q.name, ts[len(ts)/2]})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ms > out[j].ms })
+	for _, t := range out {
+		tb.Logf("  %s %s %-32s %8.2f ms", site.Dialect, f, t.name, t.ms)
 	}
 }
