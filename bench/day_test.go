@@ -206,7 +206,7 @@ func BenchmarkDayCost(b *testing.B) {
 			var logRows int64
 			db.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+fixture.DefaultPrefix+logTable).Scan(&logRows)
 			site := &measures.Site{Name: "day", Host: "day", DB: db, Dialect: d, Prefix: fixture.DefaultPrefix,
-				Location: time.UTC, Courses: coursesOfInterest, MeasureTimeout: 10 * time.Minute}
+				Location: time.UTC, Courses: coursesOfInterest, MeasureTimeout: 10 * time.Minute, ReuseSessions: true}
 			runner := &measures.Runner{Registry: catalogue.Registry(), Logger: quietLogger()}
 			perDay := 0.0
 			for _, f := range sz.families {

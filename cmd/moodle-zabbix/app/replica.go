@@ -27,6 +27,7 @@ func openReplica(sc *config.Site, primary *measures.Site) (*measures.Site, error
 		return nil, fmt.Errorf("site %s: open the %s read replica (replica_dsn from %s): %s", sc.Name, primary.Dialect, sc.ReplicaDSN.Ref(), redact(err, sc.ReplicaDSN.Reveal()))
 	}
 	db.SetMaxOpenConns(2)
+	db.SetMaxIdleConns(1)
 	db.SetConnMaxIdleTime(5 * time.Minute)
 	r := *primary
 	r.DB = db

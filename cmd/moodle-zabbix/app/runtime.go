@@ -118,6 +118,7 @@ func openSite(sc *config.Site) (*siteRuntime, error) {
 		return nil, fmt.Errorf("site %s: open the %s database (dsn from %s): %s", sc.Name, d, sc.DSN.Ref(), redact(err, sc.DSN.Reveal()))
 	}
 	db.SetMaxOpenConns(2)
+	db.SetMaxIdleConns(1) // one connection kept between bursts: a fleet's server holds one per site
 	db.SetConnMaxIdleTime(5 * time.Minute)
 	ids, idnumbers := sc.CourseIDs()
 	disabled := map[string]bool{}
@@ -137,6 +138,7 @@ func openSite(sc *config.Site) (*siteRuntime, error) {
 		Dataroot:         sc.Dataroot,
 		Dirroot:          sc.Dirroot,
 		Disabled:         disabled,
+		ReuseSessions:    true, // the pool below serves the runner alone
 	}
 	replica, err := openReplica(sc, site)
 	if err != nil {
