@@ -201,6 +201,12 @@ session="$(jq -r '.result // empty' <<<"$login_reply")"
 [ -n "$session" ] || die "Zabbix API login as Admin failed: $(jq -c '.error // .' <<<"$login_reply")"
 api_call "{\"jsonrpc\":\"2.0\",\"method\":\"user.logout\",\"params\":[],\"id\":2,\"auth\":\"$session\"}" >/dev/null
 
+# ---------------------------------------------------------------- Zabbix 7.0 proxy
+# In the 7.0 tree, once the 7.0 server is set up; nothing when there is no 7.0 tree.
+t=$(now)
+"$here/zabbix70-proxy.sh" start
+timing "Zabbix 7.0 proxy ready" "$t"
+
 # ---------------------------------------------------------------- env file
 mkdir -p "$repo/.ci"
 cat >"$repo/.ci/services.env.tmp" <<ENV
@@ -215,6 +221,8 @@ export MZ_ZABBIX_CONF='$MZ_CONF'
 export MZ_ZABBIX_SENDER='/usr/bin/zabbix_sender'
 export MZ_ZABBIX_PROXY='127.0.0.1:10061'
 export MZ_ZABBIX_PROXY_NAME='moodle-zabbix-ci-proxy'
+export MZ_ZABBIX_PROXY70='127.0.0.1:10072'
+export MZ_ZABBIX_PROXY70_NAME='moodle-zabbix-ci-proxy70'
 export MZ_REQUIRE_INTEGRATION=1
 ENV
 mv "$repo/.ci/services.env.tmp" "$repo/.ci/services.env"
