@@ -263,8 +263,8 @@ func BenchmarkDayCost(b *testing.B) {
 				if err := burst.Err(); err != nil {
 					b.Errorf("%s on %s: %v", f, d, err)
 				}
-				if f == measures.Instant || f == measures.Hourly {
-					timeStatements(ctx, b, site, f)
+				if os.Getenv(envDayStatements) != "" || f == measures.Instant || f == measures.Hourly {
+					timeStatements(ctx, b, site, f, min(reps, 5))
 				}
 				perDay += med * runsPerDay[f]
 				b.Logf("%s %-8s %8.1f ms/burst  x %-6.4g/day = %7.2f s/day  (%d values)", d, f, med*1000, runsPerDay[f], med*runsPerDay[f], len(burst.Values))
@@ -281,9 +281,13 @@ func BenchmarkDayCost(b *testing.B) {
 	}
 }
 
-// timeStatements logs the median time of each statement of family f (5 runs), slowest first,
-// so that the share of each query in a burst is known.
-func timeStatements(ctx context.Context, tb testing.TB, site *measures.Site, f measures.Family) {
+// envDayStatements set to anything makes BenchmarkDayCost time the statements of every family,
+// not only the instant and hourly ones.
+const envDayStatements = "MZ_BENCH_DAY_STATEMENTS"
+
+// timeStatements logs the median time of each statement of family f (reps runs), slowest
+// first, so that the share of each query in a burst is known.
+func timeStatements(ctx context.Context, tb testing.TB, site *measures.Site, f measures.Family, reps int) {
 	qs, err := collectQueries(ctx, catalogue.Registry(), site, f)
 	if err != nil {
 		tb.Logf("statements of %s: %v", f, err)
@@ -299,7 +303,7 @@ func timeStatements(ctx context.Context, tb testing.TB, site *measures.Site, f m
 			continue
 		}
 		var ts []float64
-		for range 5 {
+		for range reps {
 			start := time.Now()
 			rows, err := site.DB.QueryContext(ctx, q.sql, q.args...)
 			if err != nil {
