@@ -195,5 +195,6 @@ func (s *loadedSite) newSite() *measures.Site {
 	return &measures.Site{
 		Name: "bench-" + string(s.dialect), Host: "bench", DB: s.db, Dialect: s.dialect,
 		Prefix: fixture.DefaultPrefix, Location: time.UTC, Courses: coursesOfInterest,
+		ReuseSessions: true, // as the program's pools: a burst does not connect again
 	}
 }

@@ -49,6 +49,12 @@ type Site struct {
 	Caps map[string]int
 	// CategoryDepth is the deepest category level the category discovery segments by (1 when 0).
 	CategoryDepth int
+	// ReuseSessions gives each burst's connection back to DB's pool when the burst ends, still
+	// read-only and time-limited, instead of closing it, so that the next burst does not
+	// connect again (on a busy server, connecting costs more than an instant burst's queries).
+	// Set it only when DB serves the runner alone, as the program's own pools do: a connection
+	// from the pool may then be read-only.
+	ReuseSessions bool
 }
 
 // DefaultMeasureTimeout bounds one query when the site sets no timeout.
@@ -650,6 +656,8 @@ func (s *session) close() {
 		// connection back writable instead of closing it.
 		_, _ = s.conn.ExecContext(context.Background(), "PRAGMA query_only = OFF")
 		_ = s.conn.Close()
+	} else if s.site.ReuseSessions {
+		_ = s.conn.Close() // back to the pool; the next session sets it up again
 	} else {
 		discard(s.conn)
 	}

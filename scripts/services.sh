@@ -168,6 +168,11 @@ else
 fi
 timing "Zabbix server ready" "$t"
 
+# ---------------------------------------------------------------- Zabbix proxy
+t=$(now)
+"$here/zabbix-proxy.sh" start
+timing "Zabbix proxy ready" "$t"
+
 # ---------------------------------------------------------------- Zabbix frontend/API
 t=$(now)
 write_frontend_conf
@@ -216,6 +221,12 @@ t=$(now)
 bash "$here/zabbix70.sh" setup
 timing "Zabbix 7.0" "$t"
 
+# ---------------------------------------------------------------- Zabbix 7.0 proxy
+# In the 7.0 tree, once the 7.0 server is set up; nothing when there is no 7.0 tree.
+t=$(now)
+"$here/zabbix70-proxy.sh" start
+timing "Zabbix 7.0 proxy ready" "$t"
+
 # ---------------------------------------------------------------- env file
 mkdir -p "$repo/.ci"
 cat >"$repo/.ci/services.env.tmp" <<ENV
@@ -228,6 +239,10 @@ export MZ_ZABBIX_USER='Admin'
 export MZ_ZABBIX_PASSWORD='zabbix'
 export MZ_ZABBIX_CONF='$MZ_CONF'
 export MZ_ZABBIX_SENDER='/usr/bin/zabbix_sender'
+export MZ_ZABBIX_PROXY='127.0.0.1:10061'
+export MZ_ZABBIX_PROXY_NAME='moodle-zabbix-ci-proxy'
+export MZ_ZABBIX_PROXY70='127.0.0.1:10072'
+export MZ_ZABBIX_PROXY70_NAME='moodle-zabbix-ci-proxy70'
 export MZ_REQUIRE_INTEGRATION=1
 ENV
 bash "$here/zabbix70.sh" env >>"$repo/.ci/services.env.tmp"

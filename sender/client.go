@@ -72,6 +72,8 @@ type Client struct {
 	strict    bool
 	log       *slog.Logger
 	preferred atomic.Int32 // index of the server that answered last
+	// redirected holds the Zabbix 7.0 proxy-group redirects, by host.
+	redirected redirects
 }
 
 // NewClient checks opts and returns a Client.
@@ -155,9 +157,10 @@ func (c *Client) Send(ctx context.Context, items []Item) (Result, error) {
 	if len(items) == 0 {
 		return total, nil
 	}
-	clean := make([]Item, len(items))
+	// Every item is checked before anything is sent (a strict refusal sends nothing), but the
+	// sanitized copies are made one packet at a time, so memory does not grow with the burst.
 	changed := 0
-	for i, it := range items {
+	for _, it := range items {
 		ci, err := sanitizeItem(it, c.strict)
 		if err != nil {
 			return total, err
@@ -165,15 +168,20 @@ func (c *Client) Send(ctx context.Context, items []Item) (Result, error) {
 		if ci != it {
 			changed++
 		}
-		clean[i] = ci
 	}
 	if changed > 0 {
 		c.log.Warn("sender: sanitized values (invalid UTF-8 replaced or value truncated)", "items", changed, "limit_bytes", MaxValueBytes)
 	}
 	var errs []error
-	for start := 0; start < len(clean); start += c.batch {
-		end := min(start+c.batch, len(clean))
-		res, server, err := c.sendBatch(ctx, clean[start:end])
+	clean := make([]Item, 0, min(c.batch, len(items)))
+	for start := 0; start < len(items); start += c.batch {
+		end := min(start+c.batch, len(items))
+		clean = clean[:0]
+		for _, it := range items[start:end] {
+			ci, _ := sanitizeItem(it, c.strict)
+			clean = append(clean, ci)
+		}
+		res, server, err := c.sendBatch(ctx, clean)
 		var rej *RejectedError
 		switch {
 		case err == nil:
@@ -205,6 +213,9 @@ func (c *Client) sendBatch(ctx context.Context, batch []Item) (Result, string, e
 	if err != nil {
 		return Result{}, "", err
 	}
+	if res, server, err, ok := c.viaRedirect(ctx, batch, data); ok {
+		return res, server, err
+	}
 	var fails []error
 	first := int(c.preferred.Load())
 	last := ""
@@ -217,6 +228,12 @@ func (c *Client) sendBatch(ctx context.Context, batch []Item) (Result, string, e
 			break
 		}
 		res, err := c.exchange(ctx, server, data)
+		if rd := (*RedirectError)(nil); errors.As(err, &rd) {
+			var to string
+			if res, to, err = c.followRedirect(ctx, batch, data, rd); to != "" {
+				server = to
+			}
+		}
 		if err == nil {
 			c.preferred.Store(int32(idx))
 			return res, server, nil

@@ -49,6 +49,16 @@
 // replaced by U+FFFD (or refused, see [Options.StrictUTF8]) and values longer
 // than [MaxValueBytes] are cut at a rune boundary.
 //
+// # Proxy groups (Zabbix 7.0)
+//
+// A 7.0 server or proxy that receives values for a host monitored by a proxy
+// group answers "failed" with a redirect member naming the proxy that
+// monitors the host now (or, from a proxy that no longer does, a reset).
+// [Client] follows a redirect once, as Zabbix's own sender does, remembers it
+// for the packet's host (the first item's host) so that the next packets go
+// straight there, and forgets it on a reset or when that proxy stops
+// answering. A redirect answered by another redirect is a [*DeliveryError].
+//
 // # Encryption
 //
 // Certificate-based TLS is supported through [Options.TLS] and the

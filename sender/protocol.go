@@ -129,7 +129,8 @@ func (r Result) String() string {
 var ErrMalformedReply = errors.New("malformed sender reply")
 
 // ParseReply decodes the JSON payload of a server reply. A "success" reply
-// yields its counts; a "failed" reply yields a *RejectedError carrying the
+// yields its counts; a "failed" reply yields a *RedirectError when it carries a
+// Zabbix 7.0 redirect, else a *RejectedError carrying the
 // server's info text; anything else is an error wrapping ErrMalformedReply.
 func ParseReply(payload []byte) (Result, error) {
 	var reply struct {
@@ -153,6 +154,9 @@ func ParseReply(payload []byte) (Result, error) {
 		}
 		return parseInfo(info)
 	case "failed":
+		if rd := parseRedirect(payload); rd != nil {
+			return Result{}, rd
+		}
 		return Result{}, &RejectedError{Info: info}
 	default:
 		return Result{}, fmt.Errorf("%w: unknown response %q", ErrMalformedReply, snippet([]byte(*reply.Response)))

@@ -63,6 +63,8 @@ type Config struct {
 	// CustomMeasures are YAML files of measures, or directories of them, that every site
 	// runs (see docs/extending.md). Relative paths are relative to the configuration file.
 	CustomMeasures []string `yaml:"custom_measures"`
+	// Scale bounds the concurrency and spreads the bursts of a large fleet.
+	Scale Scale `yaml:"scale"`
 
 	file string
 	ix   *index // where each key is in the file, for messages after Parse
@@ -88,6 +90,8 @@ type Zabbix struct {
 	Spool Spool `yaml:"spool"`
 	// API gives access to the Zabbix API for install, check and diagnosis.
 	API *API `yaml:"api"`
+	// Proxies sends each host's values to the Zabbix proxy that monitors it.
+	Proxies *Proxies `yaml:"proxies"`
 }
 
 // TLS is the certificate mode of the sender, as zabbix_sender's --tls-*
@@ -192,6 +196,12 @@ type Site struct {
 	// CustomMeasures are YAML files of measures, or directories of them, that only this
 	// site runs, on top of the top-level custom_measures.
 	CustomMeasures []string `yaml:"custom_measures"`
+	// ReplicaDSN, when set, is a read replica's connection string: the daily, weekly and
+	// monthly families read from it, the instant and hourly families from DSN.
+	ReplicaDSN Secret `yaml:"replica_dsn"`
+	// Shard is an explicit shard label: a daemon started with --shard LABEL runs the sites
+	// labelled LABEL (see Config.SelectShard).
+	Shard string `yaml:"shard"`
 
 	loc *time.Location
 }

@@ -64,7 +64,9 @@ func (v *validator) validate(c *Config) {
 	names := map[string]string{}
 	for i := range c.Sites {
 		v.site(fmt.Sprintf("sites[%d]", i), &c.Sites[i], names, hosts)
+		v.siteScale(fmt.Sprintf("sites[%d]", i), &c.Sites[i])
 	}
+	v.scale(c)
 }
 
 func (v *validator) zabbix(z *Zabbix) {

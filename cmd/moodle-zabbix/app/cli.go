@@ -41,6 +41,7 @@ type command struct {
 type cliEnv struct {
 	stdout, stderr io.Writer
 	logger         *slog.Logger
+	shard          string // --shard of run and daemon
 }
 
 func commands() []command {

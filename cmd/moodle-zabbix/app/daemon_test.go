@@ -29,6 +29,7 @@ func TestDaemonEntries(t *testing.T) {
   spool: {dir: %s}
 schedules:
   hourly: "7 * * * *"
+scale: {jitter: 0s}
 sites:
   - {name: good, host: moodle-good, driver: sqlite, dsn: "%s", timezone: Asia/Kolkata}
   - {name: down, host: moodle-down, driver: mysql, dsn: "u:p@tcp(127.0.0.1:1)/moodle?timeout=1s"}

@@ -31,6 +31,10 @@ func loadRuntime(env *cliEnv, path string) (*Runtime, int) {
 		fmt.Fprintf(env.stderr, "moodle-zabbix: %v\n", err)
 		return nil, ExitFailure
 	}
+	if err := applyShard(cfg, env.shard); err != nil {
+		fmt.Fprintf(env.stderr, "moodle-zabbix: %v\n", err)
+		return nil, ExitFailure
+	}
 	cat, err := LoadCatalogues(cfg, catalogue.Registry())
 	if err != nil {
 		fmt.Fprintf(env.stderr, "moodle-zabbix: %v\n", err)
@@ -65,6 +69,7 @@ func cmdRun(ctx context.Context, env *cliEnv, args []string) int {
 	from := fs.String("from", "", "backfill: compute every period from this date or time (with --to)")
 	to := fs.String("to", "", "backfill: up to this date or time, excluded (default: now)")
 	pause := fs.Duration("pause", time.Second, "backfill: pause between two periods, to bound the load on the database and Zabbix")
+	fs.StringVar(&env.shard, "shard", "", "run only the sites of this shard: I/N (by name hash) or a shard label")
 	if code, ok := parse(fs, args); !ok {
 		return code
 	}
@@ -191,6 +196,7 @@ func worse(a, b int) int {
 func cmdDaemon(ctx context.Context, env *cliEnv, args []string) int {
 	fs := newFlags(env, "daemon")
 	cfgPath := fs.String("config", defaultConfigPath(), "configuration file (or $MOODLE_ZABBIX_CONFIG)")
+	fs.StringVar(&env.shard, "shard", "", "run only the sites of this shard: I/N (by name hash) or a shard label")
 	if code, ok := parse(fs, args); !ok {
 		return code
 	}
@@ -260,6 +266,7 @@ func DaemonScheduler(rt *Runtime, log *slog.Logger) (*scheduler.Scheduler, error
 				}
 				return nil
 			}
+			job = rt.paced(siteName, spec, sr.cfg.Location(), job)
 			if err := s.AddWithBackoff(name, spec, sr.cfg.Location(), scheduler.Backoff{After: 2}, job); err != nil {
 				return nil, fmt.Errorf("schedule %s (%q): %w", name, spec, err)
 			}

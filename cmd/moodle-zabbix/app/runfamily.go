@@ -49,7 +49,7 @@ func (rt *Runtime) Run(ctx context.Context, siteName string, f measures.Family, 
 			return out
 		}
 	}
-	out.Burst = runner.Run(ctx, s.site, f, now)
+	out.Burst = runner.Run(ctx, s.siteFor(f), f, now)
 	if opts.DryRun {
 		return out
 	}

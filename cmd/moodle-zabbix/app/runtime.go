@@ -41,6 +41,7 @@ type Runtime struct {
 
 	mu    sync.Mutex // serialises deliveries, so one spool sees one writer at a time
 	spool *sender.Spool
+	pace  pacer // jitter and global limit of the daemon's bursts
 }
 
 // siteRuntime is one configured site with its open database.
@@ -53,6 +54,8 @@ type siteRuntime struct {
 	// registry, when set, is the site's own catalogue (the built-in one plus its custom
 	// measures); nil runs the runtime's registry.
 	registry *measures.Registry
+	// replica is the site on its read replica (replica_dsn) for the heavy families, or nil.
+	replica *measures.Site
 }
 
 // NewRuntime opens every configured site's database pool (without connecting yet) and the
@@ -62,6 +65,9 @@ func NewRuntime(cfg *config.Config, reg *measures.Registry, log *slog.Logger) (*
 	_ = mysql.SetLogger(driverLogger{log: log, driver: "mysql"})
 	var err error
 	if rt.client, err = newSender(cfg); err != nil {
+		return nil, err
+	}
+	if err := rt.routeThroughProxies(); err != nil {
 		return nil, err
 	}
 	if cfg.Zabbix.SenderFile() == "" {
@@ -95,6 +101,9 @@ func (rt *Runtime) SetValuesOutput(w io.Writer) {
 func (rt *Runtime) Close() {
 	for _, s := range rt.sites {
 		s.db.Close()
+		if s.replica != nil {
+			s.replica.DB.Close()
+		}
 	}
 	rt.mu.Lock()
 	defer rt.mu.Unlock()
@@ -114,6 +123,7 @@ func openSite(sc *config.Site) (*siteRuntime, error) {
 		return nil, fmt.Errorf("site %s: open the %s database (dsn from %s): %s", sc.Name, d, sc.DSN.Ref(), redact(err, sc.DSN.Reveal()))
 	}
 	db.SetMaxOpenConns(2)
+	db.SetMaxIdleConns(1) // one connection kept between bursts: a fleet's server holds one per site
 	db.SetConnMaxIdleTime(5 * time.Minute)
 	ids, idnumbers := sc.CourseIDs()
 	disabled := map[string]bool{}
@@ -136,8 +146,14 @@ func openSite(sc *config.Site) (*siteRuntime, error) {
 		KThreshold:       sc.Discovery.KThreshold,
 		Caps:             sc.Discovery.Caps,
 		CategoryDepth:    sc.Discovery.CategoryDepth,
+		ReuseSessions:    true, // the pool below serves the runner alone
 	}
-	return &siteRuntime{cfg: sc, db: db, site: site}, nil
+	replica, err := openReplica(sc, site)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	return &siteRuntime{cfg: sc, db: db, site: site, replica: replica}, nil
 }
 
 // driverLogger sends a database driver's own messages to the structured log, at debug level:
@@ -167,6 +183,19 @@ func newSender(cfg *config.Config) (sender.Sender, error) {
 	if path := cfg.Zabbix.SenderFile(); path != "" {
 		return &fileSender{path: path}, nil
 	}
+	opts, err := senderOptions(cfg)
+	if err != nil {
+		return nil, err
+	}
+	c, err := sender.NewClient(opts)
+	if err != nil {
+		return nil, fmt.Errorf("zabbix.servers: %w", err)
+	}
+	return c, nil
+}
+
+// senderOptions are the built-in sender's options from the zabbix section.
+func senderOptions(cfg *config.Config) (sender.Options, error) {
 	opts := sender.Options{
 		Servers: cfg.Zabbix.Servers, Timeout: cfg.Zabbix.Timeout, BatchSize: cfg.Zabbix.BatchSize,
 		Compress: cfg.Zabbix.Compress,
@@ -175,15 +204,11 @@ func newSender(cfg *config.Config) (sender.Sender, error) {
 		tc, err := sender.TLSConfig(sender.TLSOptions{CAFile: t.CAFile, CertFile: t.CertFile, KeyFile: t.KeyFile,
 			ServerName: t.ServerName, ServerCertIssuer: t.ServerCertIssuer, ServerCertSubject: t.ServerCertSubject})
 		if err != nil {
-			return nil, fmt.Errorf("zabbix.tls: %w", err)
+			return opts, fmt.Errorf("zabbix.tls: %w", err)
 		}
 		opts.TLS = tc
 	}
-	c, err := sender.NewClient(opts)
-	if err != nil {
-		return nil, fmt.Errorf("zabbix.servers: %w", err)
-	}
-	return c, nil
+	return opts, nil
 }
 
 // destinationName names a spool directory after the servers it holds values for.

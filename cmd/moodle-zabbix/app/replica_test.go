@@ -1,0 +1,50 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/moodle-zabbix/moodle-zabbix/internal/config"
+	"github.com/moodle-zabbix/moodle-zabbix/measures"
+	"github.com/moodle-zabbix/moodle-zabbix/measures/catalogue"
+)
+
+// TestReplicaServesHeavyFamilies: the primary is an empty database and the replica a whole
+// site, so a family that reads the primary fails every measure and one that reads the replica
+// has values. Instant and hourly read the primary, daily, weekly and monthly the replica.
+func TestReplicaServesHeavyFamilies(t *testing.T) {
+	now := time.Date(2026, 6, 3, 14, 37, 0, 0, time.UTC)
+	replica := testSite(t, now)
+	empty := filepath.Join(t.TempDir(), "empty.db")
+	dir := t.TempDir()
+	cfgPath := filepath.Join(dir, "config.yaml")
+	if err := os.WriteFile(cfgPath, fmt.Appendf(nil, `zabbix:
+  servers: ["127.0.0.1:1"]
+  spool: {dir: %s}
+sites:
+  - {name: main, host: moodle-main, driver: sqlite, dsn: "%s", replica_dsn: "%s"}
+`, filepath.Join(dir, "spool"), empty, replica), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rt, err := NewRuntime(cfg, catalogue.Registry(), testLogger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rt.Close()
+	for _, f := range measures.Families {
+		o := rt.RunFamily(context.Background(), "main", f, now, true)
+		onReplica := o.Burst.FailedKeys() == 0 && len(o.Burst.Values) > 0
+		if onReplica != readsReplica(f) {
+			t.Errorf("%s: %d values, %d measures failed: read the replica = %v, want %v",
+				f, len(o.Burst.Values), o.Burst.FailedKeys(), onReplica, readsReplica(f))
+		}
+	}
+}
