@@ -105,7 +105,7 @@ start() {
 	port_open "$MZ_PROXY_PORT" && die "port $MZ_PROXY_PORT is taken by another process"
 	rm -f "$pidfile"
 	log "Zabbix proxy: starting with $MZ_PROXY_CONF"
-	setsid nohup "$proxy_bin" -f -c "$MZ_PROXY_CONF" >>"$proxy_dir/console.log" 2>&1 </dev/null 8>&- 9>&- &
+	setsid nohup "$proxy_bin" -f -c "$MZ_PROXY_CONF" >>"$proxy_dir/console.log" 2>&1 </dev/null 7>&- 8>&- 9>&- &
 	local launcher=$! deadline=$(($(date +%s) + 60))
 	until port_open "$MZ_PROXY_PORT"; do
 		if ! kill -0 "$launcher" 2>/dev/null; then

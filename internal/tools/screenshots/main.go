@@ -363,6 +363,28 @@ func photograph(ctx context.Context, o options, api *zabbixapi.Client) error {
 		st, _ := os.Stat(file)
 		fmt.Printf("screenshots: %s (%d KB)\n", file, st.Size()/1024)
 	}
+	// From 7.0, install also makes a global dashboard per fleet that ranks its sites and shows
+	// their state as a grid.
+	var global []struct {
+		DashboardID string `json:"dashboardid"`
+	}
+	if err := api.Call(ctx, "dashboard.get", map[string]any{
+		"output": []string{"dashboardid"}, "filter": map[string]any{"name": "Moodle sites: " + fleetName},
+	}, &global); err != nil {
+		return fmt.Errorf("dashboard.get: %w", err)
+	}
+	if len(global) > 0 {
+		page := fmt.Sprintf("http://%s%szabbix.php?%s", ln.Addr(), base.Path, url.Values{
+			"action": {"dashboard.view"}, "dashboardid": {global[0].DashboardID},
+			"from": {"now-24h"}, "to": {"now"}, "kiosk": {"1"},
+		}.Encode())
+		file := filepath.Join(o.out, o.prefix+"-fleet-sites.png")
+		if err := capture(ctx, o, page, file); err != nil {
+			return fmt.Errorf("%s: %w", file, err)
+		}
+		st, _ := os.Stat(file)
+		fmt.Printf("screenshots: %s (%d KB)\n", file, st.Size()/1024)
+	}
 	return nil
 }
 
