@@ -13,9 +13,9 @@ import (
 	"testing"
 	"text/tabwriter"
 
+	"github.com/moodle-zabbix/moodle-zabbix/internal/catalogue"
 	"github.com/moodle-zabbix/moodle-zabbix/internal/fixture"
 	"github.com/moodle-zabbix/moodle-zabbix/measures"
-	"github.com/moodle-zabbix/moodle-zabbix/measures/catalogue"
 )
 
 // The cost rules, checked on the planners' own plans over a loaded, analysed site. A "full scan"

@@ -13,9 +13,9 @@ import (
 
 	"github.com/go-sql-driver/mysql"
 
+	"github.com/moodle-zabbix/moodle-zabbix/internal/catalogue"
 	"github.com/moodle-zabbix/moodle-zabbix/internal/fixture"
 	"github.com/moodle-zabbix/moodle-zabbix/measures"
-	"github.com/moodle-zabbix/moodle-zabbix/measures/catalogue"
 )
 
 // envDay selects the site of BenchmarkDayCost: "target" (50,000 users, 5,000 courses, 10

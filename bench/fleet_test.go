@@ -16,9 +16,9 @@ import (
 	"time"
 
 	"github.com/moodle-zabbix/moodle-zabbix/cmd/moodle-zabbix/app"
+	"github.com/moodle-zabbix/moodle-zabbix/internal/catalogue"
 	"github.com/moodle-zabbix/moodle-zabbix/internal/config"
 	"github.com/moodle-zabbix/moodle-zabbix/internal/fixture"
-	"github.com/moodle-zabbix/moodle-zabbix/measures/catalogue"
 	"github.com/moodle-zabbix/moodle-zabbix/sender"
 	"github.com/moodle-zabbix/moodle-zabbix/sender/sendertest"
 )

@@ -5,8 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/moodle-zabbix/moodle-zabbix/internal/catalogue"
 	"github.com/moodle-zabbix/moodle-zabbix/measures"
-	"github.com/moodle-zabbix/moodle-zabbix/measures/catalogue"
 )
 
 // minFleetMeasures is how many measures the fleet template must aggregate once the catalogue is

@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/moodle-zabbix/moodle-zabbix/internal/catalogue"
 	"github.com/moodle-zabbix/moodle-zabbix/internal/ztest"
-	"github.com/moodle-zabbix/moodle-zabbix/measures/catalogue"
 )
 
 // zabbix70FromEnv returns the Zabbix 7.0 test server's API, holding the harness's shared hold

@@ -7,9 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/moodle-zabbix/moodle-zabbix/internal/catalogue"
 	"github.com/moodle-zabbix/moodle-zabbix/internal/zabbixapi"
 	"github.com/moodle-zabbix/moodle-zabbix/internal/ztest"
-	"github.com/moodle-zabbix/moodle-zabbix/measures/catalogue"
 )
 
 // The integration test imports the generated 6.0 YAML into a real Zabbix 6.0 server through

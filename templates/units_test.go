@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/moodle-zabbix/moodle-zabbix/measures/catalogue"
+	"github.com/moodle-zabbix/moodle-zabbix/internal/catalogue"
 )
 
 func TestItemUnits(t *testing.T) {

@@ -11,10 +11,10 @@ import (
 	"time"
 
 	"github.com/moodle-zabbix/moodle-zabbix/cmd/moodle-zabbix/app"
+	"github.com/moodle-zabbix/moodle-zabbix/internal/catalogue"
 	"github.com/moodle-zabbix/moodle-zabbix/internal/config"
 	"github.com/moodle-zabbix/moodle-zabbix/internal/ztest"
 	"github.com/moodle-zabbix/moodle-zabbix/measures"
-	"github.com/moodle-zabbix/moodle-zabbix/measures/catalogue"
 	"github.com/moodle-zabbix/moodle-zabbix/sender/sendertest"
 )
 

@@ -13,10 +13,10 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/moodle-zabbix/moodle-zabbix/internal/catalogue"
 	"github.com/moodle-zabbix/moodle-zabbix/internal/config"
 	"github.com/moodle-zabbix/moodle-zabbix/internal/fixture"
 	"github.com/moodle-zabbix/moodle-zabbix/measures"
-	"github.com/moodle-zabbix/moodle-zabbix/measures/catalogue"
 )
 
 // The audit command computes a site's families as a run would, sends nothing, and prints every

@@ -4,9 +4,9 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/moodle-zabbix/moodle-zabbix/internal/catalogue"
 	"github.com/moodle-zabbix/moodle-zabbix/internal/config"
 	"github.com/moodle-zabbix/moodle-zabbix/measures"
-	"github.com/moodle-zabbix/moodle-zabbix/measures/catalogue"
 	"github.com/moodle-zabbix/moodle-zabbix/measures/custom"
 )
 

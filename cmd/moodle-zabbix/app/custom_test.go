@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/moodle-zabbix/moodle-zabbix/internal/catalogue"
 	"github.com/moodle-zabbix/moodle-zabbix/internal/config"
-	"github.com/moodle-zabbix/moodle-zabbix/measures/catalogue"
 )
 
 // Every site runs the deployment's file; only "main" runs its own.

@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/moodle-zabbix/moodle-zabbix/internal/catalogue"
 	"github.com/moodle-zabbix/moodle-zabbix/measures"
-	"github.com/moodle-zabbix/moodle-zabbix/measures/catalogue"
 )
 
 // MeasuresList formats the catalogue as a plain listing grouped by family.

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/moodle-zabbix/moodle-zabbix/measures/catalogue"
+	"github.com/moodle-zabbix/moodle-zabbix/internal/catalogue"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files and docs/measures.md")

@@ -8,11 +8,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/moodle-zabbix/moodle-zabbix/internal/catalogue"
 	"github.com/moodle-zabbix/moodle-zabbix/internal/config"
 	"github.com/moodle-zabbix/moodle-zabbix/internal/provision"
 	"github.com/moodle-zabbix/moodle-zabbix/internal/zabbixapi"
 	"github.com/moodle-zabbix/moodle-zabbix/measures"
-	"github.com/moodle-zabbix/moodle-zabbix/measures/catalogue"
 	"github.com/moodle-zabbix/moodle-zabbix/sender"
 	"github.com/moodle-zabbix/moodle-zabbix/templates"
 )

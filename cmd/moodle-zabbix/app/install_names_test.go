@@ -5,8 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/moodle-zabbix/moodle-zabbix/internal/catalogue"
 	"github.com/moodle-zabbix/moodle-zabbix/internal/config"
-	"github.com/moodle-zabbix/moodle-zabbix/measures/catalogue"
 )
 
 func parseInstallConfig(t *testing.T, fleets, sites string) *config.Config {

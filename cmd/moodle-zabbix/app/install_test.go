@@ -4,8 +4,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/moodle-zabbix/moodle-zabbix/internal/catalogue"
 	"github.com/moodle-zabbix/moodle-zabbix/internal/config"
-	"github.com/moodle-zabbix/moodle-zabbix/measures/catalogue"
 )
 
 func TestInstallPlan(t *testing.T) {

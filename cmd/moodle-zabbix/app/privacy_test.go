@@ -11,9 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/moodle-zabbix/moodle-zabbix/internal/catalogue"
 	"github.com/moodle-zabbix/moodle-zabbix/internal/fixture"
 	"github.com/moodle-zabbix/moodle-zabbix/measures"
-	"github.com/moodle-zabbix/moodle-zabbix/measures/catalogue"
 	"github.com/moodle-zabbix/moodle-zabbix/sender"
 	"github.com/moodle-zabbix/moodle-zabbix/sender/sendertest"
 )

@@ -9,9 +9,9 @@ import (
 	"os"
 	"time"
 
+	"github.com/moodle-zabbix/moodle-zabbix/internal/catalogue"
 	"github.com/moodle-zabbix/moodle-zabbix/internal/config"
 	"github.com/moodle-zabbix/moodle-zabbix/measures"
-	"github.com/moodle-zabbix/moodle-zabbix/measures/catalogue"
 	"github.com/moodle-zabbix/moodle-zabbix/scheduler"
 )
 

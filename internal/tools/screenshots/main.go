@@ -30,11 +30,11 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/moodle-zabbix/moodle-zabbix/cmd/moodle-zabbix/app"
+	"github.com/moodle-zabbix/moodle-zabbix/internal/catalogue"
 	"github.com/moodle-zabbix/moodle-zabbix/internal/config"
 	"github.com/moodle-zabbix/moodle-zabbix/internal/fixture"
 	"github.com/moodle-zabbix/moodle-zabbix/internal/zabbixapi"
 	"github.com/moodle-zabbix/moodle-zabbix/measures"
-	"github.com/moodle-zabbix/moodle-zabbix/measures/catalogue"
 	"github.com/moodle-zabbix/moodle-zabbix/sender"
 	"github.com/moodle-zabbix/moodle-zabbix/templates"
 )

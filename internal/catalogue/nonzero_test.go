@@ -9,9 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/moodle-zabbix/moodle-zabbix/internal/catalogue"
 	"github.com/moodle-zabbix/moodle-zabbix/internal/fixture"
 	"github.com/moodle-zabbix/moodle-zabbix/measures"
-	"github.com/moodle-zabbix/moodle-zabbix/measures/catalogue"
 )
 
 // zeroOnly lists the keys that may be 0 (or empty) at every test clock, each with the reason.

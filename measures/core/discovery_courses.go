@@ -1,8 +1,7 @@
-package discovery
+package core
 
 import (
 	"github.com/moodle-zabbix/moodle-zabbix/measures"
-	"github.com/moodle-zabbix/moodle-zabbix/measures/core"
 )
 
 // Courses of interest: the courses an administrator lists by id or idnumber in the site's
@@ -44,7 +43,7 @@ var coursesOfInterest = &measures.Discovery{
 var coursesActivity = &measures.Query{
 	Name: "courses.activity",
 	SQL: `SELECT c.id AS courseid, COUNT(*) AS requests,
-       COUNT(DISTINCT CASE WHEN ` + core.OwnEventSQL("l") + ` THEN l.userid END) AS distinctusers
+       COUNT(DISTINCT CASE WHEN ` + OwnEventSQL("l") + ` THEN l.userid END) AS distinctusers
   FROM {course} c
   JOIN {logstore_standard_log} l ON l.courseid = c.id
  WHERE ` + coursesSelected + `

@@ -1,8 +1,7 @@
-package discovery
+package core
 
 import (
 	"github.com/moodle-zabbix/moodle-zabbix/measures"
-	"github.com/moodle-zabbix/moodle-zabbix/measures/core"
 )
 
 // Course categories and their item prototypes: the top-level categories, or every category down
@@ -56,7 +55,7 @@ var topCategories = &measures.Discovery{
 var topCategoriesActivity = &measures.Query{
 	Name: "topcategories.activity",
 	SQL: `SELECT t.id AS catid, COUNT(*) AS requests,
-       COUNT(DISTINCT CASE WHEN ` + core.OwnEventSQL("l") + ` THEN l.userid END) AS distinctusers
+       COUNT(DISTINCT CASE WHEN ` + OwnEventSQL("l") + ` THEN l.userid END) AS distinctusers
   FROM {course_categories} t
   JOIN {course_categories} cc ON ` + categoriesUnder + `
   JOIN {course} c ON c.category = cc.id

@@ -1,8 +1,7 @@
-package discovery
+package core
 
 import (
 	"github.com/moodle-zabbix/moodle-zabbix/measures"
-	"github.com/moodle-zabbix/moodle-zabbix/measures/core"
 )
 
 // AuthPlugins discovers the authentication plugins in use: one entity per distinct
@@ -36,7 +35,7 @@ var authByPlugin = &measures.Query{
                     COUNT(*) AS events,
                     SUM(CASE WHEN l.action = 'loggedin' THEN 1 ELSE 0 END) AS logins
                FROM {logstore_standard_log} l
-              WHERE l.timecreated >= ? AND l.timecreated < ? AND ` + core.OwnEventSQL("l") + `
+              WHERE l.timecreated >= ? AND l.timecreated < ? AND ` + OwnEventSQL("l") + `
               GROUP BY l.userid) a ON a.userid = u.id
  WHERE u.deleted = 0
  GROUP BY u.auth`,

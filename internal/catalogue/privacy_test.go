@@ -6,9 +6,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/moodle-zabbix/moodle-zabbix/internal/catalogue"
 	"github.com/moodle-zabbix/moodle-zabbix/internal/fixture"
 	"github.com/moodle-zabbix/moodle-zabbix/measures"
-	"github.com/moodle-zabbix/moodle-zabbix/measures/catalogue"
 )
 
 // allowedKeyMacros are the only entities a key may be segmented by: categories, authentication

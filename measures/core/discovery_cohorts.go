@@ -1,4 +1,4 @@
-package discovery
+package core
 
 import "github.com/moodle-zabbix/moodle-zabbix/measures"
 

@@ -8,8 +8,8 @@ import (
 	"github.com/moodle-zabbix/moodle-zabbix/internal/fixture"
 )
 
-// Independent computations of the discovery rules of discovery/categories.go and
-// discovery/courses.go, and of their item prototypes.
+// Independent computations of the discovery rules of measures/core/discovery_categories.go and
+// measures/core/discovery_courses.go, and of their item prototypes.
 
 // underPath reports whether path equals top or lies below it.
 func underPath(path, top string) bool {

@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/moodle-zabbix/moodle-zabbix/internal/catalogue"
 	"github.com/moodle-zabbix/moodle-zabbix/measures"
-	"github.com/moodle-zabbix/moodle-zabbix/measures/catalogue"
 )
 
 // readmeCounts is the README sentence that counts the catalogue, written from the registry:

@@ -6,8 +6,8 @@ import (
 	"github.com/moodle-zabbix/moodle-zabbix/internal/fixture"
 )
 
-// Independent computations of the component discovery (discovery/components.go), the cohort
-// discovery (discovery/cohorts.go) and the site-wide cohort indicators
+// Independent computations of the component discovery (measures/core/discovery_components.go), the cohort
+// discovery (measures/core/discovery_cohorts.go) and the site-wide cohort indicators
 // (measures/core/cohortusers.go).
 
 // componentStats returns the window's events and distinct users (user id not 0) per component.

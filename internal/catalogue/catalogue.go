@@ -6,7 +6,6 @@ import (
 	"github.com/moodle-zabbix/moodle-zabbix/measures"
 
 	_ "github.com/moodle-zabbix/moodle-zabbix/contrib/all" // contrib packs
-	_ "github.com/moodle-zabbix/moodle-zabbix/discovery"   // LLD rules and prototypes
 	_ "github.com/moodle-zabbix/moodle-zabbix/measures/core"
 )
 
