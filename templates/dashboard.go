@@ -107,11 +107,8 @@ func (b *builder) dashboard(template, name string, graphs []dashGraph, figures [
 		figureRows := (len(figs) + figuresPerRow - 1) / figuresPerRow * figureHeight
 		for n, chunk := range splitPage(onPage, figureRows) {
 			name := pageName
-			if n > 0 {
-				name = fmt.Sprintf("%s, %d", pageName, n+1)
-			}
-			if n > 0 {
-				figs = nil
+			if n > 0 { // key figures go on a time scale's first page only
+				name, figs = fmt.Sprintf("%s, %d", pageName, n+1), nil
 			}
 			d.Pages = append(d.Pages, DashboardPage{Name: name, Widgets: b.pageWidgets(template, chunk, figs)})
 		}
