@@ -27,6 +27,12 @@ const (
 	DefaultSegmentBytes = 4 << 20
 	// DefaultReplayBatch is the number of values handed to send at once.
 	DefaultReplayBatch = 1000
+	// DefaultHoldFor is how long held values (see AppendHeld) may be refused
+	// by the server before they count as refused for good.
+	DefaultHoldFor = 15 * time.Minute
+	// DefaultHoldRetry is the pause before a held record the server refused
+	// is offered again.
+	DefaultHoldRetry = 30 * time.Second
 )
 
 const (
@@ -57,6 +63,13 @@ type SpoolOptions struct {
 	// ReplayBatch is the number of values handed to send per call during
 	// Replay (0: DefaultReplayBatch); whole records are never split.
 	ReplayBatch int
+	// HoldFor bounds how long the server may refuse held values (see
+	// AppendHeld), counted from the first refusal, before they are consumed
+	// as refused (0: DefaultHoldFor).
+	HoldFor time.Duration
+	// HoldRetry is the pause before a refused held record is offered again
+	// (0: DefaultHoldRetry). Records behind it wait for it.
+	HoldRetry time.Duration
 	// Logger receives warnings about dropped and corrupt records; nil
 	// discards them (they are still counted).
 	Logger *slog.Logger
@@ -72,7 +85,9 @@ type SpoolOptions struct {
 // {"appended": <Unix seconds of the Append>, "items": [<Item>, ...]}. A
 // "checkpoint" file, replaced atomically (write, fsync, rename,
 // fsync of the directory), tells how far Replay got. Fully consumed
-// segments are deleted. A "lock" file keeps a second process out.
+// segments are deleted. A "lock" file keeps a second process out. A record
+// appended by AppendHeld also has "held": true, and "refused_since" (Unix
+// seconds) once the server has refused its values.
 //
 // Append syncs the data (and, when it creates a segment, the directory)
 // before returning, so a value whose Append returned nil survives a crash.
@@ -96,6 +111,8 @@ type Spool struct {
 	actSize  int64
 	closed   bool
 
+	nextNum int64 // number given to the next record indexed
+
 	unreportedDropped int
 	unreportedCorrupt int
 	stats             SpoolStats
@@ -109,6 +126,9 @@ type recRef struct {
 	items    int
 	oldest   int64 // oldest value clock
 	appended int64 // Unix seconds of the Append that wrote the record
+	held     bool  // written by AppendHeld: values sent one per packet
+	refused  int64 // Unix seconds of the held values' first refusal, 0 before
+	num      int64 // order of indexing: records a Replay adds come after its end
 }
 
 // SpoolStats are cumulative counters since the spool was opened.
@@ -143,8 +163,12 @@ type ReplayStats struct {
 	Records, Items int
 	// SendErrors counts send calls that returned an answered-but-failed
 	// error (such as *PartialError); LastSendError is the last of them.
+	// Held values the server refused within HoldFor are not among them.
 	SendErrors    int
 	LastSendError error
+	// Held counts held values the server refused within HoldFor: they were
+	// appended again, to be offered after HoldRetry, and are not in Items.
+	Held int
 	// Dropped counts values dropped by the bounds or lost in unreadable
 	// records since the previous Replay (including while opening).
 	Dropped int
@@ -177,6 +201,12 @@ func OpenSpool(dir string, opts SpoolOptions) (*Spool, error) {
 	}
 	if opts.ReplayBatch <= 0 {
 		opts.ReplayBatch = DefaultReplayBatch
+	}
+	if opts.HoldFor <= 0 {
+		opts.HoldFor = DefaultHoldFor
+	}
+	if opts.HoldRetry <= 0 {
+		opts.HoldRetry = DefaultHoldRetry
 	}
 	s := &Spool{dir: dir, opts: opts, log: opts.Logger, now: opts.Now}
 	if s.log == nil {
@@ -357,24 +387,31 @@ type record struct {
 	Appended int64 `json:"appended"`
 	// Items are the values, never empty.
 	Items []Item `json:"items"`
+	// Held marks values appended by AppendHeld.
+	Held bool `json:"held,omitempty"`
+	// RefusedSince is when the server first refused held values, in Unix
+	// seconds; 0 before.
+	RefusedSince int64 `json:"refused_since,omitempty"`
 }
 
 // marshalRecord encodes the payload of a record.
-func marshalRecord(appended int64, items []Item) ([]byte, error) {
-	return json.Marshal(record{Appended: appended, Items: items})
+func marshalRecord(rec record) ([]byte, error) {
+	return json.Marshal(rec)
 }
 
 // unmarshalRecord decodes a record payload; both members are required and
 // items must not be empty.
 func unmarshalRecord(payload []byte) (record, error) {
 	var raw struct {
-		Appended *int64 `json:"appended"`
-		Items    []Item `json:"items"`
+		Appended     *int64 `json:"appended"`
+		Items        []Item `json:"items"`
+		Held         bool   `json:"held"`
+		RefusedSince int64  `json:"refused_since"`
 	}
-	if err := json.Unmarshal(payload, &raw); err != nil || raw.Appended == nil || len(raw.Items) == 0 {
+	if err := json.Unmarshal(payload, &raw); err != nil || raw.Appended == nil || len(raw.Items) == 0 || raw.RefusedSince < 0 {
 		return record{}, errRecordPayload
 	}
-	return record{Appended: *raw.Appended, Items: raw.Items}, nil
+	return record{Appended: *raw.Appended, Items: raw.Items, Held: raw.Held, RefusedSince: raw.RefusedSince}, nil
 }
 
 // encodeRecord frames a JSON payload as a spool record.
@@ -420,7 +457,7 @@ func scanRecords(data []byte) (recs []recRef, good int, err error) {
 			return recs, good, err
 		}
 		recs = append(recs, recRef{off: int64(good), size: int64(n), items: len(rec.Items),
-			oldest: oldestClock(rec.Items), appended: rec.Appended})
+			oldest: oldestClock(rec.Items), appended: rec.Appended, held: rec.Held, refused: rec.RefusedSince})
 		good += n
 	}
 	return recs, good, nil
@@ -437,6 +474,8 @@ func oldestClock(items []Item) (oldest int64) {
 }
 
 func (s *Spool) pushLocked(r recRef) {
+	r.num = s.nextNum
+	s.nextNum++
 	s.recs = append(s.recs, r)
 	s.pendSize += r.size
 }
@@ -454,6 +493,23 @@ func (s *Spool) popLocked() recRef {
 // current time first, so that they keep their time when replayed later. On
 // a nil return the values are on disk.
 func (s *Spool) Append(items []Item) error {
+	return s.appendRecords(items, record{})
+}
+
+// AppendHeld stores, like Append, values that the server may refuse for a
+// while after they were computed: values of items that discovery data sent
+// just before them is about to create, which a Zabbix server accepts only
+// once its configuration cache has caught up. Replay sends them one per
+// packet; those refused are appended again and offered after HoldRetry,
+// until HoldFor has passed since their first refusal. Nothing else in the
+// spool waits for them, except records appended after them.
+func (s *Spool) AppendHeld(items []Item) error {
+	return s.appendRecords(items, record{Held: true})
+}
+
+// appendRecords stores items in records shaped like kind (held or not, and
+// since when refused).
+func (s *Spool) appendRecords(items []Item, kind record) error {
 	if len(items) == 0 {
 		return nil
 	}
@@ -470,7 +526,7 @@ func (s *Spool) Append(items []Item) error {
 	var refs []recRef
 	for start := 0; start < len(stamped); start += maxRecordItems {
 		chunk := stamped[start:min(start+maxRecordItems, len(stamped))]
-		payload, err := marshalRecord(appended, chunk)
+		payload, err := marshalRecord(record{Appended: appended, Items: chunk, Held: kind.Held, RefusedSince: kind.RefusedSince})
 		if err != nil {
 			return fmt.Errorf("spool %s: encode: %w", s.dir, err)
 		}
@@ -478,7 +534,7 @@ func (s *Spool) Append(items []Item) error {
 			return fmt.Errorf("spool %s: record of %d bytes is too large", s.dir, len(payload))
 		}
 		refs = append(refs, recRef{off: int64(len(buf)), size: int64(len(payload) + recordHeaderSize), items: len(chunk),
-			oldest: oldestClock(chunk), appended: appended})
+			oldest: oldestClock(chunk), appended: appended, held: kind.Held, refused: kind.RefusedSince})
 		buf = encodeRecord(buf, payload)
 	}
 
@@ -681,7 +737,11 @@ func (s *Spool) Stats() SpoolStats {
 //     batch does), Replay stops and returns that error;
 //   - send returns a context error: the batch stays pending and Replay stops.
 //
-// Progress is saved durably after every batch.
+// Held records (see AppendHeld) go alone, one value per send; a value the
+// server refused (a *PartialError) within HoldFor of its first refusal is
+// appended again, and a held record refused less than HoldRetry ago ends
+// the replay until then. Records appended while Replay runs wait for the
+// next one. Progress is saved durably after every batch.
 func (s *Spool) Replay(ctx context.Context, send func(context.Context, []Item) error) (st ReplayStats, err error) {
 	s.replayMu.Lock()
 	defer s.replayMu.Unlock()
@@ -695,12 +755,13 @@ func (s *Spool) Replay(ctx context.Context, send func(context.Context, []Item) e
 	}()
 	s.mu.Lock()
 	s.enforceLocked()
+	end := s.nextNum
 	s.mu.Unlock()
 	for {
 		if err := ctx.Err(); err != nil {
 			return st, err
 		}
-		batch, refs, firstSkip, err := s.nextBatch()
+		batch, refs, firstSkip, err := s.nextBatch(end)
 		if err != nil {
 			return st, err
 		}
@@ -709,6 +770,12 @@ func (s *Spool) Replay(ctx context.Context, send func(context.Context, []Item) e
 		}
 		if len(batch) == 0 {
 			continue // unreadable records were dropped
+		}
+		if refs[0].held {
+			if err := s.replayHeld(ctx, send, batch, refs[0], firstSkip, &st); err != nil {
+				return st, err
+			}
+			continue
 		}
 		sendErr := send(ctx, batch)
 		delivered := len(batch)
@@ -727,7 +794,7 @@ func (s *Spool) Replay(ctx context.Context, send func(context.Context, []Item) e
 			st.LastSendError = sendErr
 		}
 		st.Batches++
-		records, err := s.consume(refs, firstSkip, delivered)
+		records, err := s.consume(refs, firstSkip, delivered, delivered)
 		st.Records += records
 		st.Items += delivered
 		if err != nil {
@@ -739,20 +806,72 @@ func (s *Spool) Replay(ctx context.Context, send func(context.Context, []Item) e
 	}
 }
 
+// replayHeld offers the values of one held record, one per send, and keeps
+// those the server refuses while HoldFor allows (see Replay).
+func (s *Spool) replayHeld(ctx context.Context, send func(context.Context, []Item) error, batch []Item, ref recRef, firstSkip int, st *ReplayStats) error {
+	now := s.now().Unix()
+	since := ref.refused
+	within := since == 0 || now-since < int64(s.opts.HoldFor/time.Second)
+	var keep []Item
+	var stopErr error
+	done := 0
+	for _, it := range batch {
+		err := send(ctx, []Item{it})
+		st.Batches++
+		var de *DeliveryError
+		var pe *PartialError
+		if errors.As(err, &de) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+			stopErr = err
+			break
+		}
+		done++
+		switch {
+		case err == nil:
+		case errors.As(err, &pe) && within:
+			keep = append(keep, it)
+		default:
+			st.SendErrors++
+			st.LastSendError = err
+		}
+	}
+	if len(keep) > 0 {
+		if since == 0 {
+			since = now
+		}
+		if err := s.appendRecords(keep, record{Held: true, RefusedSince: since}); err != nil {
+			// The record stays pending as it was: its values will be offered again.
+			return err
+		}
+	}
+	records, err := s.consume([]recRef{ref}, firstSkip, done, done-len(keep))
+	st.Records += records
+	st.Items += done - len(keep)
+	st.Held += len(keep)
+	if err != nil {
+		return err
+	}
+	return stopErr
+}
+
 // isTail reports whether tail equals the end of all.
 func isTail(all, tail []Item) bool {
 	return len(tail) <= len(all) && slices.Equal(all[len(all)-len(tail):], tail)
 }
 
-// nextBatch reads whole records from the front until the batch holds about
-// ReplayBatch values. Unreadable records are dropped and counted.
-func (s *Spool) nextBatch() ([]Item, []recRef, int, error) {
+// nextBatch reads whole records from the front, among those indexed before
+// end, until the batch holds about ReplayBatch values; a held record goes
+// alone, and none while it waits for HoldRetry. Unreadable records are
+// dropped and counted.
+func (s *Spool) nextBatch(end int64) ([]Item, []recRef, int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
 		return nil, nil, 0, fmt.Errorf("spool %s: closed", s.dir)
 	}
-	if len(s.recs) == 0 {
+	if len(s.recs) == 0 || s.recs[0].num >= end {
+		return nil, nil, 0, nil
+	}
+	if front := s.recs[0]; front.held && front.refused != 0 && s.now().Unix()-front.appended < int64(s.opts.HoldRetry/time.Second) {
 		return nil, nil, 0, nil
 	}
 	firstSkip := s.skip
@@ -766,6 +885,9 @@ func (s *Spool) nextBatch() ([]Item, []recRef, int, error) {
 	}()
 	for i := 0; i < len(s.recs) && (len(batch) == 0 || len(batch)+s.recs[i].items <= s.opts.ReplayBatch); i++ {
 		r := s.recs[i]
+		if i > 0 && (r.held || s.recs[0].held || r.num >= end) {
+			break
+		}
 		f := files[r.seg]
 		if f == nil {
 			var err error
@@ -806,12 +928,13 @@ func (s *Spool) nextBatch() ([]Item, []recRef, int, error) {
 	return batch, refs, firstSkip, nil
 }
 
-// consume marks delivered values of the batch made of refs as consumed and
-// saves the position. Records dropped meanwhile are simply passed over.
-func (s *Spool) consume(refs []recRef, firstSkip, delivered int) (int, error) {
+// consume marks the first delivered values of the batch made of refs as
+// consumed, of which replayed left the spool (the rest were appended again),
+// and saves the position. Records dropped meanwhile are simply passed over.
+func (s *Spool) consume(refs []recRef, firstSkip, delivered, replayed int) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.stats.Replayed += delivered
+	s.stats.Replayed += replayed
 	left := delivered
 	records := 0
 	for i, r := range refs {

@@ -8,7 +8,7 @@ import (
 
 func TestSpoolRecordRoundTrip(t *testing.T) {
 	items := []Item{{Host: "h", Key: "k", Value: "v\x00\"", Clock: 5, NS: 6}, {Host: "é", Key: "k2", Value: "", Clock: 7}}
-	payload, err := marshalRecord(1700000000, items)
+	payload, err := marshalRecord(record{Appended: 1700000000, Items: items})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -32,6 +32,14 @@ func TestSpoolRecordRoundTrip(t *testing.T) {
 	if _, _, err := decodeRecord(make([]byte, 64)); err == nil {
 		t.Fatal("zero-filled tail accepted as a record")
 	}
+	held := record{Appended: 1700000000, Items: items, Held: true, RefusedSince: 1700000100}
+	payload, err = marshalRecord(held)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _, err := decodeRecord(encodeRecord(nil, payload)); err != nil || !reflect.DeepEqual(got, held) {
+		t.Fatalf("held record: got %+v, %v; want %+v", got, err, held)
+	}
 }
 
 // TestSpoolRecordBadPayload checks that framed payloads with a valid
@@ -49,6 +57,8 @@ func TestSpoolRecordBadPayload(t *testing.T) {
 		{"items not an array", `{"appended":1,"items":{}}`},
 		{"not JSON", `{"appended":1,`},
 		{"null", `null`},
+		{"held not a boolean", `{"appended":1,"held":1,"items":[{"host":"h","key":"k","value":"1"}]}`},
+		{"negative refusal time", `{"appended":1,"held":true,"refused_since":-1,"items":[{"host":"h","key":"k","value":"1"}]}`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -60,7 +70,7 @@ func TestSpoolRecordBadPayload(t *testing.T) {
 }
 
 func FuzzSpoolRecord(f *testing.F) {
-	payload, _ := marshalRecord(1700000000, []Item{{Host: "h", Key: "k", Value: "1", Clock: 1}})
+	payload, _ := marshalRecord(record{Appended: 1700000000, Items: []Item{{Host: "h", Key: "k", Value: "1", Clock: 1}}})
 	good := encodeRecord(nil, payload)
 	f.Add(good)
 	f.Add(append(append([]byte(nil), good...), good[:5]...))
@@ -68,6 +78,8 @@ func FuzzSpoolRecord(f *testing.F) {
 	legacy, _ := json.Marshal([]Item{{Host: "h", Key: "k", Value: "1", Clock: 1}})
 	f.Add(encodeRecord(nil, legacy))
 	f.Add(encodeRecord(nil, []byte(`{"appended":-5,"items":[{"host":"","key":"","value":""}]}`)))
+	held, _ := marshalRecord(record{Appended: 1700000000, Items: []Item{{Host: "h", Key: "k", Value: "1", Clock: 1}}, Held: true, RefusedSince: 1700000001})
+	f.Add(encodeRecord(nil, held))
 	f.Add(make([]byte, 16))
 	f.Add([]byte{0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0})
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -85,7 +97,7 @@ func FuzzSpoolRecord(f *testing.F) {
 				t.Fatalf("indexed record %+v does not decode alike: %+v, %v", r, rec, err)
 			}
 			// Re-encoding what decoded must decode to the same record.
-			p, err := marshalRecord(rec.Appended, rec.Items)
+			p, err := marshalRecord(rec)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -509,3 +509,88 @@ func TestSpoolingSenderReplayFailures(t *testing.T) {
 		t.Fatalf("res %+v err %v", res, err)
 	}
 }
+
+// TestSpoolingSenderHeldValues spools values of items that a discovery spooled just before
+// them is about to create, and replays them against a server that refuses the items it does
+// not know yet: a refused held value stays in the spool (across a reopen) and is offered
+// again after HoldRetry, until the server knows its item or HoldFor has passed since its first
+// refusal, when it counts as refused.
+func TestSpoolingSenderHeldValues(t *testing.T) {
+	dir := t.TempDir()
+	now := time.Unix(1_800_000_000, 0)
+	opts := sender.SpoolOptions{Now: func() time.Time { return now }, HoldFor: 10 * time.Minute, HoldRetry: 30 * time.Second}
+	sp, err := sender.OpenSpool(dir, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { sp.Close() }()
+	ss := &sender.SpoolingSender{Sender: newClient(t, sender.Options{Servers: []string{deadAddr(t)}}), Spool: sp}
+	plain, held := makeItems(4), makeItems(3)
+	for i := range held {
+		held[i].Key = fmt.Sprintf("moodle.new[%c]", 'a'+i)
+	}
+	if _, err := ss.Send(context.Background(), plain); err == nil {
+		t.Fatal("sent to a dead address")
+	}
+	if res, err := ss.SendHeld(context.Background(), held); err == nil || res.Spooled != 3 {
+		t.Fatalf("held values: res %+v err %v, want 3 spooled", res, err)
+	}
+
+	// The server knows only the items named in known; it refuses the others.
+	known := map[string]bool{held[0].Key: true}
+	srv := startServer(t, func(r sendertest.Request) sendertest.Reply {
+		failed := 0
+		for _, it := range r.Data {
+			if strings.HasPrefix(it.Key, "moodle.new") && !known[it.Key] {
+				failed++
+			}
+		}
+		return sendertest.Reply{Failed: failed}
+	})
+	ss.Sender = newClient(t, sender.Options{Servers: []string{srv.Addr}})
+	send := func(step string, wantReplayed, wantHeld, wantRefused, wantDepth int) {
+		t.Helper()
+		res, err := ss.Send(context.Background(), nil)
+		if err != nil {
+			t.Fatalf("%s: %v", step, err)
+		}
+		if res.Replay.Items != wantReplayed || res.Replay.Held != wantHeld || res.ReplayResult.Failed != wantRefused || sp.Depth().Items != wantDepth {
+			t.Fatalf("%s: replayed %d, held %d, refused %d, depth %d; want %d, %d, %d, %d", step,
+				res.Replay.Items, res.Replay.Held, res.ReplayResult.Failed, sp.Depth().Items, wantReplayed, wantHeld, wantRefused, wantDepth)
+		}
+	}
+	send("first replay", 5, 2, 0, 2)
+	if got := len(srv.Items()); got != 4+3 {
+		t.Fatalf("first replay: server got %d values, want the 4 plain ones and the 3 held ones", got)
+	}
+	// Within HoldRetry of the refusal, the held values wait; a value spooled after them too.
+	now = now.Add(10 * time.Second)
+	late := makeItems(1)
+	late[0].Key = "moodle.late"
+	if err := sp.Append(late); err != nil {
+		t.Fatal(err)
+	}
+	send("within HoldRetry", 0, 0, 0, 3)
+
+	// The spool is reopened: the held record keeps its kind and its first refusal.
+	sp.Close()
+	if sp, err = sender.OpenSpool(dir, opts); err != nil {
+		t.Fatal(err)
+	}
+	ss.Spool = sp
+	now = now.Add(30 * time.Second)
+	known[held[1].Key] = true
+	send("after HoldRetry", 2, 1, 0, 1)
+
+	// Past HoldFor since the first refusal, a refused held value counts as refused.
+	now = now.Add(10 * time.Minute)
+	send("past HoldFor", 1, 0, 1, 0)
+	var keys []string
+	for _, it := range srv.Items() {
+		keys = append(keys, it.Key)
+	}
+	want := "moodle.k[0] moodle.k[1] moodle.k[2] moodle.k[3] moodle.new[a] moodle.new[b] moodle.new[c] moodle.new[b] moodle.new[c] moodle.late moodle.new[c]"
+	if got := strings.Join(keys, " "); got != want {
+		t.Fatalf("server got\n%s\nwant\n%s", got, want)
+	}
+}

@@ -29,7 +29,9 @@ type SpoolResult struct {
 	// ReplayResult sums the server's answers to the packets of replayed
 	// values: Failed counts replayed values the server refused (unknown
 	// host or key, ...). They were answered, so they are consumed and never
-	// sent again, and they are not counted in the embedded Result.
+	// sent again, and they are not counted in the embedded Result. Held
+	// values refused and kept for a later replay (Replay.Held) are not in
+	// it.
 	ReplayResult Result
 	// ReplayRejected counts replayed values in packets the server rejected
 	// as a whole (response "failed", a *RejectedError); they are not in
@@ -70,6 +72,19 @@ func (e *SpooledError) Unwrap() error { return e.Err }
 // (*PartialError, *RejectedError) are returned as they are. If even the
 // spool fails, the *DeliveryError is returned joined with the spool error.
 func (ss *SpoolingSender) Send(ctx context.Context, items []Item) (SpoolResult, error) {
+	return ss.send(ctx, items, false)
+}
+
+// SendHeld is Send for values the server may refuse for a while: those of
+// items that discovery data sent just before is about to create. What
+// cannot be delivered goes to the spool with Spool.AppendHeld, so that a
+// replay soon after the discovery data does not lose them.
+func (ss *SpoolingSender) SendHeld(ctx context.Context, items []Item) (SpoolResult, error) {
+	return ss.send(ctx, items, true)
+}
+
+// send is Send, appending to the spool as held values when held is true.
+func (ss *SpoolingSender) send(ctx context.Context, items []Item, held bool) (SpoolResult, error) {
 	var out SpoolResult
 	var replayErr error
 	if ss.Spool.Depth().Records > 0 {
@@ -80,10 +95,14 @@ func (ss *SpoolingSender) Send(ctx context.Context, items []Item) (SpoolResult, 
 			return err
 		})
 		out.Replay = st
+		// Held values refused but kept were answered with a failure; they are
+		// not refused yet.
+		out.ReplayResult.Failed -= st.Held
+		out.ReplayResult.Total -= st.Held
 		var de *DeliveryError
 		switch {
 		case errors.As(err, &de), errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-			return out, ss.spool(items, &out, err)
+			return out, ss.spool(items, &out, err, held)
 		case err != nil:
 			// The spool itself failed; still try to deliver the new values.
 			replayErr = err
@@ -104,7 +123,7 @@ func (ss *SpoolingSender) Send(ctx context.Context, items []Item) (SpoolResult, 
 			}
 		}
 	}
-	return out, errors.Join(append(others, ss.spool(de.Undelivered, &out, de.Err))...)
+	return out, errors.Join(append(others, ss.spool(de.Undelivered, &out, de.Err, held))...)
 }
 
 // rejectedItems sums the values of every *RejectedError in err's tree (a
@@ -127,15 +146,20 @@ func rejectedItems(err error) int {
 	return 0
 }
 
-// spool appends undelivered values and builds the matching error.
-func (ss *SpoolingSender) spool(items []Item, out *SpoolResult, cause error) error {
+// spool appends undelivered values (as held values when held is true) and
+// builds the matching error.
+func (ss *SpoolingSender) spool(items []Item, out *SpoolResult, cause error, held bool) error {
 	if de := (*DeliveryError)(nil); errors.As(cause, &de) {
 		cause = de.Err
 	}
 	if len(items) == 0 {
 		return &SpooledError{Err: cause}
 	}
-	if err := ss.Spool.Append(items); err != nil {
+	appendItems := ss.Spool.Append
+	if held {
+		appendItems = ss.Spool.AppendHeld
+	}
+	if err := appendItems(items); err != nil {
 		return errors.Join(&DeliveryError{Err: cause, Undelivered: items}, err)
 	}
 	out.Spooled = len(items)

@@ -40,6 +40,12 @@ type Sender interface {
 	Send(ctx context.Context, items []sender.Item) (sender.SpoolResult, error)
 }
 
+// HeldSender is a Sender that can keep values of freshly discovered items apart in its spool,
+// so that a later replay gives Zabbix time to create their items (*sender.SpoolingSender).
+type HeldSender interface {
+	SendHeld(ctx context.Context, items []sender.Item) (sender.SpoolResult, error)
+}
+
 // PlainSender adapts a sender without a spool (a dry run, an output file) to Sender.
 type PlainSender struct{ S sender.Sender }
 
@@ -65,6 +71,9 @@ type Delivery struct {
 	Dropped  int
 	// ReplayRefused counts replayed values Zabbix answered as failed (included in Failed).
 	ReplayRefused int
+	// ReplayHeld counts replayed values of freshly discovered items that Zabbix refused while
+	// it may still be creating their items: they stay in the spool for a later replay.
+	ReplayHeld int
 	// Held counts values of freshly discovered items that had to wait for Zabbix; HeldFailed
 	// those still refused when the wait ended.
 	Held       int
@@ -99,8 +108,9 @@ func (d *Deliverer) Deliver(ctx context.Context, host string, b *measures.Burst)
 	case len(discovered) == 0:
 	case unreachable:
 		// Zabbix cannot be reached: one packet per value would only wait for the same timeout
-		// again and again; the values go to the spool together.
-		r.sendTogether(ctx, Items(host, discovered))
+		// again and again; the values go to the spool together, held apart from the rest so
+		// that the replay gives Zabbix time to create their items.
+		r.count(r.sendHeld(ctx, Items(host, discovered)))
 	default:
 		r.refuse(r.holdUntilKnown(ctx, Items(host, discovered)))
 	}
@@ -145,6 +155,15 @@ func (r *deliveryRun) sendTogether(ctx context.Context, items []sender.Item) (un
 	return notDelivered(err)
 }
 
+// sendHeld sends values of freshly discovered items: through SendHeld when the sender has it,
+// so that what it spools is kept apart as held values.
+func (r *deliveryRun) sendHeld(ctx context.Context, items []sender.Item) (sender.SpoolResult, error) {
+	if hs, ok := r.d.Sender.(HeldSender); ok {
+		return hs.SendHeld(ctx, items)
+	}
+	return r.d.Sender.Send(ctx, items)
+}
+
 // count adds one send's answer to the delivery.
 func (r *deliveryRun) count(res sender.SpoolResult, err error) {
 	r.out.Processed += res.Processed
@@ -161,6 +180,7 @@ func (r *deliveryRun) count(res sender.SpoolResult, err error) {
 func (r *deliveryRun) replayed(res sender.SpoolResult) {
 	r.out.Replayed += res.Replay.Items
 	r.out.Dropped += res.Replay.Dropped
+	r.out.ReplayHeld += res.Replay.Held
 	if refused := res.ReplayResult.Failed + res.ReplayRejected; refused > 0 {
 		r.out.Failed += refused
 		r.out.ReplayRefused += refused
@@ -202,13 +222,13 @@ func (r *deliveryRun) holdUntilKnown(ctx context.Context, pending []sender.Item)
 // the rest joins the spool in one packet and gone is true.
 func (r *deliveryRun) sendEach(ctx context.Context, items []sender.Item) (refused []sender.Item, gone bool) {
 	for i, it := range items {
-		res, err := r.d.Sender.Send(ctx, []sender.Item{it})
+		res, err := r.sendHeld(ctx, []sender.Item{it})
 		r.out.Spooled += res.Spooled
 		r.replayed(res)
 		if notDelivered(err) {
 			r.out.Err = errors.Join(r.out.Err, err)
 			if rest := items[i+1:]; len(rest) > 0 {
-				r.count(r.d.Sender.Send(ctx, rest))
+				r.count(r.sendHeld(ctx, rest))
 			}
 			return nil, true
 		}
@@ -274,6 +294,9 @@ func (d Delivery) String() string {
 	}
 	if d.ReplayRefused > 0 {
 		s += fmt.Sprintf(" (%d of them refused)", d.ReplayRefused)
+	}
+	if d.ReplayHeld > 0 {
+		s += fmt.Sprintf(", %d kept in the spool until Zabbix knows their items", d.ReplayHeld)
 	}
 	if d.Dropped > 0 {
 		s += fmt.Sprintf(", dropped from spool %d", d.Dropped)

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -78,16 +79,66 @@ func TestDeliverHoldsDiscoveredValues(t *testing.T) {
 }
 
 // TestDeliverUnreachableSpoolsTogether: when Zabbix cannot be reached, the values of discovered
-// items go to the spool in one packet instead of one connection attempt each.
+// items go to the spool in one packet instead of one connection attempt each, held apart: when
+// Zabbix is back, the replay sends the discovery data, and the values it refuses while it
+// creates their items stay in the spool until a later replay, instead of being lost.
 func TestDeliverUnreachableSpoolsTogether(t *testing.T) {
 	trapper := sendertest.NewServer(func(sendertest.Request) sendertest.Reply { return sendertest.Reply{Refuse: true, NoRecord: true} })
 	defer trapper.Close()
-	d := &Deliverer{Sender: spoolingSender(t, trapper.Addr), Logger: testLogger(t)}
+	now := time.Unix(1_780_000_100, 0)
+	sp, err := sender.OpenSpool(t.TempDir(), sender.SpoolOptions{Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sp.Close()
+	client := func(addr string) *sender.Client {
+		c, err := sender.NewClient(sender.Options{Servers: []string{addr}, Timeout: time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	ss := &sender.SpoolingSender{Sender: client(trapper.Addr), Spool: sp}
+	d := &Deliverer{Sender: ss, Logger: testLogger(t)}
 	out := d.Deliver(context.Background(), "h", burstWithDiscovery(40))
 	if out.Spooled != 42 || out.Err == nil {
 		t.Fatalf("delivery %+v, want all 42 values spooled and an error", out)
 	}
 	if n := trapper.Connections(); n > 3 {
 		t.Errorf("%d connection attempts for one unreachable burst", n)
+	}
+
+	// Zabbix is back and learns the discovered items only after the discovery data has been
+	// processed and its configuration cache updated (here: once the clock has moved on).
+	var mu sync.Mutex
+	learnt := false
+	back := sendertest.NewServer(func(req sendertest.Request) sendertest.Reply {
+		mu.Lock()
+		defer mu.Unlock()
+		failed := 0
+		for _, it := range req.Data {
+			if strings.HasPrefix(it.Key, "moodle.auth.users") && !learnt {
+				failed++
+			}
+		}
+		return sendertest.Reply{Failed: failed}
+	})
+	defer back.Close()
+	ss.Sender = client(back.Addr)
+	next := &measures.Burst{Family: measures.Instant, Values: []measures.Value{{Key: "moodle.users.online", Value: "3", Clock: now}}}
+	out = d.Deliver(context.Background(), "h", next)
+	if out.Err != nil || out.Failed != 0 || out.Replayed != 2 || out.ReplayHeld != 40 || sp.Depth().Items != 40 {
+		t.Fatalf("first replay: %+v, depth %d; want 2 replayed, 40 kept, none refused", out, sp.Depth().Items)
+	}
+	if !strings.Contains(out.String(), "40 kept in the spool until Zabbix knows their items") {
+		t.Errorf("summary %q does not tell about the kept values", out.String())
+	}
+	mu.Lock()
+	learnt = true
+	mu.Unlock()
+	now = now.Add(time.Minute)
+	out = d.Deliver(context.Background(), "h", next)
+	if out.Err != nil || out.Failed != 0 || out.Replayed != 40 || out.ReplayHeld != 0 || sp.Depth().Items != 0 {
+		t.Fatalf("second replay: %+v, depth %d; want the 40 kept values delivered", out, sp.Depth().Items)
 	}
 }

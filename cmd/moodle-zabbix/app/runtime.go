@@ -36,7 +36,9 @@ type Runtime struct {
 	client   sender.Sender
 	spoolDir string
 	stateDir string
-	// LLDWait and LLDRetry tune the retries of values for freshly discovered items.
+	// LLDWait and LLDRetry tune the retries of values for freshly discovered items; LLDRetry is
+	// also the pause before the spool offers such values again after Zabbix refused them
+	// (sender.SpoolOptions.HoldRetry).
 	LLDWait, LLDRetry time.Duration
 
 	mu    sync.Mutex // serialises deliveries, so one spool sees one writer at a time
@@ -242,7 +244,7 @@ func (rt *Runtime) spoolingSender(ctx context.Context) (Sender, error) {
 		deadline := time.Now().Add(spoolWait)
 		for {
 			sp, err := sender.OpenSpool(rt.spoolDir, sender.SpoolOptions{
-				MaxBytes: rt.cfg.Zabbix.Spool.MaxBytes, MaxAge: rt.cfg.Zabbix.Spool.MaxAge, Logger: rt.log})
+				MaxBytes: rt.cfg.Zabbix.Spool.MaxBytes, MaxAge: rt.cfg.Zabbix.Spool.MaxAge, HoldRetry: rt.LLDRetry, Logger: rt.log})
 			if err == nil {
 				rt.spool = sp
 				break
