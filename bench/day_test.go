@@ -253,7 +253,8 @@ func BenchmarkDayCost(b *testing.B) {
 			var logRows int64
 			db.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+fixture.DefaultPrefix+logTable).Scan(&logRows)
 			site := &measures.Site{Name: "day", Host: "day", DB: db, Dialect: d, Prefix: fixture.DefaultPrefix,
-				Location: time.UTC, Courses: coursesOfInterest, MeasureTimeout: 10 * time.Minute, ReuseSessions: true}
+				Location: time.UTC, Courses: coursesOfInterest, MeasureTimeout: 10 * time.Minute, ReuseSessions: true,
+				Memo: &memMemo{}}
 			runner := &measures.Runner{Registry: catalogue.Registry(), Logger: quietLogger()}
 			perDay := 0.0
 			for _, f := range sz.families {
@@ -276,6 +277,20 @@ func BenchmarkDayCost(b *testing.B) {
 				}
 				if os.Getenv(envDayStatements) != "" || f == measures.Instant || f == measures.Hourly {
 					timeStatements(ctx, b, site, f, min(reps, 5))
+				}
+				if f == measures.Instant {
+					// For comparison: the burst without a memo (a first run, a backfill) reads
+					// the whole hour of web log events.
+					plain := *site
+					plain.Memo = nil
+					var full []float64
+					for range reps {
+						start := time.Now()
+						runner.Run(ctx, &plain, f, benchNow)
+						full = append(full, time.Since(start).Seconds())
+					}
+					sort.Float64s(full)
+					b.Logf("%s %-8s %8.1f ms/burst without a memo (the whole hour of web log events)", d, f, full[len(full)/2]*1000)
 				}
 				perDay += med * runsPerDay[f]
 				b.Logf("%s %-8s %8.1f ms/burst  x %-6.4g/day = %7.2f s/day  (%d values)", d, f, med*1000, runsPerDay[f], med*runsPerDay[f], len(burst.Values))

@@ -49,6 +49,9 @@ type Site struct {
 	Caps map[string]int
 	// CategoryDepth is the deepest category level the category discovery segments by (1 when 0).
 	CategoryDepth int
+	// Memo keeps what incremental queries counted between the site's bursts (nil: every query
+	// counts everything each time). A backfill (Runner.PastPeriod) does not use it.
+	Memo Memo
 	// ReuseSessions gives each burst's connection back to DB's pool when the burst ends, still
 	// read-only and time-limited, instead of closing it, so that the next burst does not
 	// connect again (on a busy server, connecting costs more than an instant burst's queries).
@@ -154,6 +157,9 @@ func (r *Runner) Run(ctx context.Context, site *Site, f Family, now time.Time) *
 	}()
 	br.p = Params{Window: b.Window, Now: now, Roles: site.Roles, Courses: site.Courses, Dirroot: site.Dirroot, Dataroot: site.Dataroot,
 		CategoryDepth: site.CategoryDepth}
+	if !r.PastPeriod {
+		br.p.Memo = site.Memo
+	}
 	if site.Previous != nil {
 		br.p.Previous = site.Previous(f)
 	}
@@ -522,7 +528,8 @@ func (s *session) timeout(q *Query) time.Duration {
 	return DefaultMeasureTimeout
 }
 
-// run executes q (its SQL for the site's dialect, or its Compute function) within its timeout.
+// run executes q (its SQL for the site's dialect, its Compute function, or its Incremental one
+// when the run has a memo) within its timeout.
 func (s *session) run(ctx context.Context, q *Query, p Params) (rows []Row, err error) {
 	timeout := s.timeout(q)
 	qctx, cancel := context.WithTimeout(ctx, timeout)
@@ -532,9 +539,12 @@ func (s *session) run(ctx context.Context, q *Query, p Params) (rows []Row, err 
 			err = fmt.Errorf("query %s panicked: %v", q.Name, rec)
 		}
 	}()
-	if q.Compute != nil {
+	switch {
+	case q.Incremental != nil && p.Memo != nil:
+		rows, err = q.Incremental(qctx, s, p)
+	case q.Compute != nil:
 		rows, err = q.Compute(qctx, s, p)
-	} else {
+	default:
 		var args []any
 		if q.Args != nil {
 			args = q.Args(p)

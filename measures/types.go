@@ -142,6 +142,11 @@ type Query struct {
 	// Compute, when set, replaces SQL: it computes the rows in Go, for example from several
 	// statements.
 	Compute func(ctx context.Context, q Querier, p Params) ([]Row, error)
+	// Incremental, when set, replaces SQL in runs that have a Params.Memo: it returns the rows
+	// SQL would, counting only what the site's earlier bursts have not counted yet (for example
+	// the last minutes of an hour-long lookback run every minute). SQL stays the definition:
+	// backfills, runs without a memo and the cost checks use it.
+	Incremental func(ctx context.Context, q Querier, p Params) ([]Row, error)
 	// Skip, when set and returning a reason, leaves the query's measures out of the run (for
 	// example a measure that reads Moodle's code directory when none is configured).
 	Skip func(p Params) string
@@ -296,6 +301,19 @@ type Params struct {
 	// CategoryDepth is the deepest course category level the category discovery segments by
 	// (1, the top level, when the site sets none).
 	CategoryDepth int
+	// Memo keeps what incremental queries counted between the site's bursts; nil in a
+	// backfill or when the site keeps none (Query.Incremental is then not used).
+	Memo Memo
+}
+
+// Memo keeps small values between the bursts of one site, by name, for incremental queries: a
+// query stores what it has counted and a later burst reads it back. A memo may forget anything
+// (a first run, a lost file): a query then counts everything again.
+type Memo interface {
+	// Load returns what was stored under name, or nil.
+	Load(name string) []byte
+	// Store keeps data under name, replacing what was there.
+	Store(name string, data []byte)
 }
 
 // Depth returns the category depth to discover, at least 1.

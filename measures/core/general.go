@@ -46,8 +46,9 @@ var generalWeb = &measures.Query{
        SUM(CASE WHEN timecreated >= ? THEN 1 ELSE 0 END) AS webrequests
   FROM {logstore_standard_log}
  WHERE timecreated >= ? AND timecreated < ? AND origin = 'web'`,
-	Args: func(p measures.Params) []any { return []any{p.From(), p.Before(time.Hour), p.To()} },
-	Cost: "The last hour of log rows through the index on timecreated; origin is filtered on those rows only.",
+	Args:        func(p measures.Params) []any { return []any{p.From(), p.Before(time.Hour), p.To()} },
+	Incremental: webEventsByMinute,
+	Cost:        "Counted per minute: each run reads, through the index on timecreated, only the minutes that earlier runs have not counted at least five minutes after they ended (normally the last five) and adds the hour's other minutes from the program's state; a backfill, or a run with no state yet, reads the whole hour. Origin is filtered on those rows only.",
 }
 
 // generalInstance is the heartbeat: 1 only when the database was reached and recognised as a
@@ -168,7 +169,7 @@ func init() {
 		measures.Measure{
 			Key:         "moodle.general.webrequestrate",
 			Name:        "Web log events per minute (1 h average)",
-			Description: "Standard log events of web origin (origin = 'web') in the hour before the end of the last minute, divided by 60; these are logged events, not HTTP requests (page views that log nothing are not counted).",
+			Description: "Standard log events of web origin (origin = 'web') in the hour before the end of the last minute, divided by 60; these are logged events, not HTTP requests (page views that log nothing are not counted). Each minute of the hour is counted once it is five minutes old, so rows written more than five minutes after their event (at the end of a request that long) are left out.",
 			Family:      measures.Instant,
 			Type:        measures.Float,
 			Units:       "events/min",

@@ -49,7 +49,14 @@ func (rt *Runtime) Run(ctx context.Context, siteName string, f measures.Family, 
 			return out
 		}
 	}
-	out.Burst = runner.Run(ctx, s.siteFor(f), f, now)
+	site := s.siteFor(f)
+	if opts.DryRun && site.Memo != nil {
+		// A dry run records nothing, not even the counts of incremental measures.
+		dry := *site
+		dry.Memo = nil
+		site = &dry
+	}
+	out.Burst = runner.Run(ctx, site, f, now)
 	if opts.DryRun {
 		return out
 	}

@@ -86,6 +86,7 @@ func NewRuntime(cfg *config.Config, reg *measures.Registry, log *slog.Logger) (*
 		s.state = &stateFile{path: filepath.Join(rt.stateDir, safeFileName(sc.Name)+".json")}
 		s.ledger = &ledger{path: filepath.Join(rt.stateDir, safeFileName(sc.Name)+".ledger.json")}
 		s.site.Previous = s.state.previous
+		s.site.Memo = &memoFile{path: filepath.Join(rt.stateDir, safeFileName(sc.Name)+".memo.json"), log: log}
 		rt.sites = append(rt.sites, s)
 	}
 	return rt, nil
