@@ -19,6 +19,7 @@ import (
 	"github.com/moodle-zabbix/moodle-zabbix/internal/catalogue"
 	"github.com/moodle-zabbix/moodle-zabbix/internal/config"
 	"github.com/moodle-zabbix/moodle-zabbix/internal/fixture"
+	"github.com/moodle-zabbix/moodle-zabbix/measures"
 	"github.com/moodle-zabbix/moodle-zabbix/sender"
 	"github.com/moodle-zabbix/moodle-zabbix/sender/sendertest"
 )
@@ -56,41 +57,87 @@ func blackHole(tb testing.TB) string {
 	return l.Addr().String()
 }
 
-// envFleetBuild asks TestFleetFixtureBuild, in a child process, to write the fleet's SQLite
-// site to the path it holds: the benchmark's own peak RSS then does not include the fixture's
-// generation.
-const envFleetBuild = "MZ_BENCH_FLEET_BUILD"
+// envFleetBuild asks TestFleetFixtureBuild, in a child process, to write the fleet's site to
+// the SQLite path or MariaDB DSN it holds (envFleetBuildDriver names the driver, sqlite when
+// empty): the benchmark's own peak RSS then does not include the fixture's generation.
+const (
+	envFleetBuild       = "MZ_BENCH_FLEET_BUILD"
+	envFleetBuildDriver = "MZ_BENCH_FLEET_BUILD_DRIVER"
+)
 
-// TestFleetFixtureBuild writes fixture.Small into an SQLite file when envFleetBuild is set (it
-// is the child process of sqliteSiteFile); otherwise it has nothing to do.
+// envFleetEngine set to mysql runs the fleet's healthy sites on the MariaDB server of
+// MZ_MYSQL_DSN instead of SQLite files: each site its own pool on one database holding
+// fixture.Small, as a hosting company's sites on a shared server. That server must accept more
+// connections than there are sites (SET GLOBAL max_connections).
+const envFleetEngine = "MZ_BENCH_FLEET_ENGINE"
+
+// TestFleetFixtureBuild writes fixture.Small into the fleet's database when envFleetBuild is
+// set (it is the child process of fleetSiteDSN); otherwise it has nothing to do.
 func TestFleetFixtureBuild(t *testing.T) {
-	path := os.Getenv(envFleetBuild)
-	if path == "" {
+	target := os.Getenv(envFleetBuild)
+	if target == "" {
 		t.Skip("only run as the child process of BenchmarkFleetInstant")
 	}
-	db, err := sql.Open("sqlite", path)
+	d := measures.SQLite
+	if os.Getenv(envFleetBuildDriver) == "mysql" {
+		d = measures.MySQL
+	}
+	db, err := sql.Open(d.DriverName(), target)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	if err := fixture.Generate(benchSeed, fixture.Small, benchNow).Load(context.Background(), db, "sqlite", fixture.DefaultPrefix); err != nil {
+	model := fixture.Generate(benchSeed, fixture.Small, benchNow)
+	if err := model.Load(context.Background(), db, string(d), fixture.DefaultPrefix); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.Exec("ANALYZE"); err != nil {
+	if err := analyze(context.Background(), db, d, model); err != nil {
 		t.Fatal(err)
 	}
 }
 
-// sqliteSiteFile writes fixture.Small into an SQLite file, in a child process, and returns
-// its path.
-func sqliteSiteFile(tb testing.TB) string {
-	path := filepath.Join(tb.TempDir(), "moodle.db")
-	cmd := exec.Command(os.Args[0], "-test.run=^TestFleetFixtureBuild$", "-test.count=1")
-	cmd.Env = append(os.Environ(), envFleetBuild+"="+path)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		tb.Fatalf("build the fleet site: %v\n%s", err, out)
+// fleetSiteDSN loads fixture.Small, in a child process, into an SQLite file or, when
+// envFleetEngine is mysql, into a temporary MariaDB database that the benchmark drops at its
+// end, and returns the driver and DSN the fleet's sites use.
+func fleetSiteDSN(tb testing.TB, sites int) (driver, dsn string) {
+	build := func(driver, target string) {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestFleetFixtureBuild$", "-test.count=1")
+		cmd.Env = append(os.Environ(), envFleetBuild+"="+target, envFleetBuildDriver+"="+driver)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			tb.Fatalf("build the fleet site: %v\n%s", err, out)
+		}
 	}
-	return path
+	switch e := os.Getenv(envFleetEngine); e {
+	case "", "sqlite":
+		path := filepath.Join(tb.TempDir(), "moodle.db")
+		build("sqlite", path)
+		return "sqlite", path + "?_pragma=cache_size(-256)&_pragma=query_only(1)"
+	case "mysql":
+		admin := adminDSN(tb, measures.MySQL)
+		ctx := context.Background()
+		db, err := sql.Open("mysql", admin)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		defer db.Close()
+		var limit int
+		if err := db.QueryRowContext(ctx, "SELECT @@max_connections").Scan(&limit); err != nil {
+			tb.Fatal(err)
+		}
+		if need := sites + 60; limit < need {
+			tb.Fatalf("the MariaDB server accepts %d connections; %d sites keep one each between bursts: SET GLOBAL max_connections = %d", limit, sites, need)
+		}
+		dsn, drop, err := fixture.CreateTempDatabase(ctx, "mysql", admin)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		tb.Cleanup(func() { _ = drop() })
+		build("mysql", dsn)
+		return "mysql", dsn
+	default:
+		tb.Fatalf("%s=%q: want sqlite or mysql", envFleetEngine, e)
+	}
+	return "", ""
 }
 
 // peakRSS returns the process's peak resident set size in MiB (VmHWM), 0 when unknown.
@@ -125,13 +172,14 @@ func openFDs() int {
 // the fixture build is done in a child process), go-sys-MiB (memory the Go runtime holds: the
 // process without SQLite's own page caches, which are per connection and belong to the test
 // engine) and open fds at the end. The SQLite DSN limits each connection's page cache to
-// 256 KiB (cache_size pragma); MariaDB and PostgreSQL keep theirs in the server.
+// 256 KiB (cache_size pragma); with envFleetEngine=mysql the sites use a MariaDB server, which
+// keeps its caches in its own process.
 func BenchmarkFleetInstant(b *testing.B) {
 	n := 1000
 	if v, err := strconv.Atoi(os.Getenv(envFleetSites)); err == nil && v > 0 {
 		n = v
 	}
-	path := sqliteSiteFile(b)
+	driver, dsn := fleetSiteDSN(b, n)
 	trapper := sendertest.NewServer(nil)
 	defer trapper.Close()
 	hole := blackHole(b)
@@ -139,7 +187,7 @@ func BenchmarkFleetInstant(b *testing.B) {
 	var cfgText strings.Builder
 	fmt.Fprintf(&cfgText, "zabbix:\n  servers: [%q]\n  spool: {dir: %s}\nscale: {jitter: 0s}\nsites:\n", trapper.Addr, filepath.Join(dir, "spool"))
 	for i := range n {
-		fmt.Fprintf(&cfgText, "  - {name: s%04d, host: h%04d, driver: sqlite, dsn: %q}\n", i, i, path+"?_pragma=cache_size(-256)&_pragma=query_only(1)")
+		fmt.Fprintf(&cfgText, "  - {name: s%04d, host: h%04d, driver: %s, dsn: %q}\n", i, i, driver, dsn)
 	}
 	for i := range 10 {
 		fmt.Fprintf(&cfgText, "  - {name: hang%02d, host: hang%02d, driver: mysql, dsn: \"u:p@tcp(%s)/m?timeout=3s&readTimeout=3s\", measure_timeout: 3s}\n", i, i, hole)
