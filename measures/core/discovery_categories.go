@@ -29,20 +29,32 @@ var topCategories = &measures.Discovery{
 	Family:      measures.Daily,
 	Query: &measures.Query{
 		Name: "topcategories.discovery",
-		SQL: `SELECT t.id AS catid, t.name AS catname, COUNT(DISTINCT c.id) AS courses,
-       COUNT(DISTINCT CASE WHEN u.deleted = 0 THEN ue.userid END) AS enrolled
+		// Each course lies in one category, so a subtree's courses are counted without DISTINCT;
+		// its enrolled users are the distinct (category, user) pairs, made before they are counted
+		// (a hash on two integers, where COUNT(DISTINCT) per group sorts every enrolment).
+		SQL: `SELECT t.id AS catid, t.name AS catname, COALESCE(k.courses, 0) AS courses, COALESCE(p.enrolled, 0) AS enrolled
   FROM {course_categories} t
-  LEFT JOIN {course_categories} cc ON ` + categoriesUnder + `
-  LEFT JOIN {course} c ON c.category = cc.id
-  LEFT JOIN {enrol} e ON e.courseid = c.id AND e.status = 0
-  LEFT JOIN {user_enrolments} ue ON ue.enrolid = e.id AND ue.status = 0
-        AND ue.timestart < ? AND (ue.timeend = 0 OR ue.timeend > ?)
-  LEFT JOIN {user} u ON u.id = ue.userid
+  LEFT JOIN (SELECT t.id AS catid, COUNT(*) AS courses
+               FROM {course_categories} t
+               JOIN {course_categories} cc ON ` + categoriesUnder + `
+               JOIN {course} c ON c.category = cc.id
+              WHERE t.depth <= ?
+              GROUP BY t.id) k ON k.catid = t.id
+  LEFT JOIN (SELECT d.catid, COUNT(*) AS enrolled
+               FROM (SELECT DISTINCT t.id AS catid, ue.userid
+                       FROM {course_categories} t
+                       JOIN {course_categories} cc ON ` + categoriesUnder + `
+                       JOIN {course} c ON c.category = cc.id
+                       JOIN {enrol} e ON e.courseid = c.id AND e.status = 0
+                       JOIN {user_enrolments} ue ON ue.enrolid = e.id AND ue.status = 0
+                            AND ue.timestart < ? AND (ue.timeend = 0 OR ue.timeend > ?)
+                       JOIN {user} u ON u.id = ue.userid AND u.deleted = 0
+                      WHERE t.depth <= ?) d
+              GROUP BY d.catid) p ON p.catid = t.id
  WHERE t.depth <= ?
- GROUP BY t.id, t.name, t.sortorder
  ORDER BY t.sortorder, t.id`,
-		Args: func(p measures.Params) []any { return []any{p.To(), p.To(), p.Depth()} },
-		Cost: "One pass over the categories down to the depth, their courses, enrolment instances and user enrolments (indexes on category, courseid and enrolid).",
+		Args: func(p measures.Params) []any { return []any{p.Depth(), p.To(), p.To(), p.Depth(), p.Depth()} },
+		Cost: "Two passes over the categories down to the depth and their courses; the second joins their enrolment instances and user enrolments (indexes on category, courseid and enrolid) and keeps each subtree's distinct users.",
 	},
 	Macros: []measures.LLDMacro{
 		{Macro: "{#CATID}", Column: "catid"},
