@@ -208,6 +208,13 @@ func (l *ledger) locked(fn func() error) error {
 // file, never a torn one: a private temporary file in the same directory, fsync'd, renamed
 // over path, and the directory fsync'd so the rename itself survives.
 func writeFileAtomic(path string, data []byte) error {
+	return replaceFile(path, data, true)
+}
+
+// replaceFile writes data to a private temporary file beside path and renames it over path, so
+// that a reader never sees a torn file. When durable is true, the file and then the directory
+// are fsync'd, so that the new content also survives a crash.
+func replaceFile(path string, data []byte, durable bool) error {
 	dir := filepath.Dir(path)
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+"-*")
 	if err != nil {
@@ -218,15 +225,20 @@ func writeFileAtomic(path string, data []byte) error {
 		tmp.Close()
 		return err
 	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
+	if durable {
+		if err := tmp.Sync(); err != nil {
+			tmp.Close()
+			return err
+		}
 	}
 	if err := tmp.Close(); err != nil {
 		return err
 	}
 	if err := os.Rename(tmp.Name(), path); err != nil {
 		return err
+	}
+	if !durable {
+		return nil
 	}
 	d, err := os.Open(dir)
 	if err != nil {
