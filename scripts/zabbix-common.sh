@@ -94,18 +94,19 @@ CONF
 	if replace_if_changed "$MZ_CONF.tmp" "$MZ_CONF" 640 root:zabbix; then MZ_CONF_CHANGED=1; fi
 }
 
-# write_frontend_conf: the Debian build of the frontend reads this file.
-write_frontend_conf() {
-	install -d -m 755 /etc/zabbix
-	cat >"$MZ_FRONTEND_CONF.tmp" <<PHP
+# frontend_conf_php WRITER DATABASE USER PASSWORD SERVER_PORT SERVER_NAME: prints the
+# frontend's zabbix.conf.php for a server whose database is on the host's MariaDB. The keys are
+# those of 7.0; 6.0 ignores the vault keys it does not know.
+frontend_conf_php() {
+	cat <<PHP
 <?php
-// Written by moodle-zabbix scripts/services.sh.
+// Written by moodle-zabbix $1.
 \$DB['TYPE']            = 'MYSQL';
 \$DB['SERVER']          = '127.0.0.1';
 \$DB['PORT']            = '3306';
-\$DB['DATABASE']        = 'zabbix';
-\$DB['USER']            = '$MZ_ZBX_DB_USER';
-\$DB['PASSWORD']        = '$MZ_ZBX_DB_PASSWORD';
+\$DB['DATABASE']        = '$2';
+\$DB['USER']            = '$3';
+\$DB['PASSWORD']        = '$4';
 \$DB['SCHEMA']          = '';
 \$DB['ENCRYPTION']      = false;
 \$DB['KEY_FILE']        = '';
@@ -113,16 +114,27 @@ write_frontend_conf() {
 \$DB['CA_FILE']         = '';
 \$DB['VERIFY_HOST']     = false;
 \$DB['CIPHER_LIST']     = '';
+\$DB['VAULT']           = '';
 \$DB['VAULT_URL']       = '';
+\$DB['VAULT_PREFIX']    = '';
 \$DB['VAULT_DB_PATH']   = '';
 \$DB['VAULT_TOKEN']     = '';
+\$DB['VAULT_CERT_FILE'] = '';
+\$DB['VAULT_KEY_FILE']  = '';
 \$DB['DOUBLE_IEEE754']  = true;
 
 \$ZBX_SERVER      = '127.0.0.1';
-\$ZBX_SERVER_PORT = '$MZ_SERVER_PORT';
-\$ZBX_SERVER_NAME = 'moodle-zabbix-ci';
+\$ZBX_SERVER_PORT = '$5';
+\$ZBX_SERVER_NAME = '$6';
 
 \$IMAGE_FORMAT_DEFAULT = IMAGE_FORMAT_PNG;
 PHP
+}
+
+# write_frontend_conf: the Debian build of the frontend reads this file.
+write_frontend_conf() {
+	install -d -m 755 /etc/zabbix
+	frontend_conf_php scripts/services.sh zabbix "$MZ_ZBX_DB_USER" "$MZ_ZBX_DB_PASSWORD" \
+		"$MZ_SERVER_PORT" moodle-zabbix-ci >"$MZ_FRONTEND_CONF.tmp"
 	replace_if_changed "$MZ_FRONTEND_CONF.tmp" "$MZ_FRONTEND_CONF" 640 root:www-data || true
 }

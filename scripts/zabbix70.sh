@@ -240,37 +240,8 @@ CONF
 
 	local www
 	www="$(in_tree id -g www-data)"
-	cat >"$Z70_ROOT/etc/zabbix/zabbix.conf.php.tmp" <<PHP
-<?php
-// Written by moodle-zabbix scripts/zabbix70.sh.
-\$DB['TYPE']            = 'MYSQL';
-\$DB['SERVER']          = '127.0.0.1';
-\$DB['PORT']            = '3306';
-\$DB['DATABASE']        = '$Z70_DB';
-\$DB['USER']            = '$Z70_DB_USER';
-\$DB['PASSWORD']        = '$Z70_DB_PASSWORD';
-\$DB['SCHEMA']          = '';
-\$DB['ENCRYPTION']      = false;
-\$DB['KEY_FILE']        = '';
-\$DB['CERT_FILE']       = '';
-\$DB['CA_FILE']         = '';
-\$DB['VERIFY_HOST']     = false;
-\$DB['CIPHER_LIST']     = '';
-\$DB['VAULT']           = '';
-\$DB['VAULT_URL']       = '';
-\$DB['VAULT_PREFIX']    = '';
-\$DB['VAULT_DB_PATH']   = '';
-\$DB['VAULT_TOKEN']     = '';
-\$DB['VAULT_CERT_FILE'] = '';
-\$DB['VAULT_KEY_FILE']  = '';
-\$DB['DOUBLE_IEEE754']  = true;
-
-\$ZBX_SERVER      = '127.0.0.1';
-\$ZBX_SERVER_PORT = '$Z70_SERVER_PORT';
-\$ZBX_SERVER_NAME = 'moodle-zabbix-ci-70';
-
-\$IMAGE_FORMAT_DEFAULT = IMAGE_FORMAT_PNG;
-PHP
+	frontend_conf_php scripts/zabbix70.sh "$Z70_DB" "$Z70_DB_USER" "$Z70_DB_PASSWORD" \
+		"$Z70_SERVER_PORT" moodle-zabbix-ci-70 >"$Z70_ROOT/etc/zabbix/zabbix.conf.php.tmp"
 	Z70_FRONTEND_CHANGED=0
 	if replace_if_changed "$Z70_ROOT/etc/zabbix/zabbix.conf.php.tmp" "$Z70_ROOT/etc/zabbix/zabbix.conf.php" 640 "0:$www"; then
 		Z70_FRONTEND_CHANGED=1
