@@ -175,22 +175,32 @@ func checkResult(rows []measures.Row) error {
 	return nil
 }
 
+// queryChecked runs a custom query with its arguments for the run and refuses a result with
+// columns that could identify a person (checkResult), naming where the query is written.
+func queryChecked(ctx context.Context, q measures.Querier, p measures.Params, sql string, args func(measures.Params) []any, where string) ([]measures.Row, error) {
+	var a []any
+	if args != nil {
+		a = args(p)
+	}
+	rows, err := q.Query(ctx, sql, a...)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkResult(rows); err != nil {
+		return nil, fmt.Errorf("%s: %w", where, err)
+	}
+	return rows, nil
+}
+
 // measureCompute runs a custom measure's query on the burst's read-only session (so within the
 // site's timeouts) and refuses a result that could describe single persons.
 func measureCompute(s *MeasureSpec, file string, grouped bool) func(context.Context, measures.Querier, measures.Params) ([]measures.Row, error) {
 	sql, args := s.SQL, argsFunc(s.Args)
 	where := file + ":" + strconv.Itoa(s.line)
 	return func(ctx context.Context, q measures.Querier, p measures.Params) ([]measures.Row, error) {
-		var a []any
-		if args != nil {
-			a = args(p)
-		}
-		rows, err := q.Query(ctx, sql, a...)
+		rows, err := queryChecked(ctx, q, p, sql, args, where)
 		if err != nil {
 			return nil, err
-		}
-		if err := checkResult(rows); err != nil {
-			return nil, fmt.Errorf("%s: %w", where, err)
 		}
 		if !grouped && len(rows) > 1 {
 			return nil, fmt.Errorf("%s: the query returned %d rows: without a discovery rule a custom measure must return one row, or its values could describe single persons", where, len(rows))
@@ -205,16 +215,9 @@ func discoveryCompute(d *DiscoverySpec, file string) func(context.Context, measu
 	sql, args, people := d.SQL, argsFunc(d.Args), strings.ToLower(d.People)
 	where := file + ":" + strconv.Itoa(d.line)
 	return func(ctx context.Context, q measures.Querier, p measures.Params) ([]measures.Row, error) {
-		var a []any
-		if args != nil {
-			a = args(p)
-		}
-		rows, err := q.Query(ctx, sql, a...)
+		rows, err := queryChecked(ctx, q, p, sql, args, where)
 		if err != nil {
 			return nil, err
-		}
-		if err := checkResult(rows); err != nil {
-			return nil, fmt.Errorf("%s: %w", where, err)
 		}
 		for _, r := range rows {
 			v, ok := r[people]

@@ -62,13 +62,9 @@ func cmdAudit(ctx context.Context, env *cliEnv, args []string) int {
 		return code
 	}
 	defer rt.Close()
-	sites := rt.Sites()
-	if *siteName != "" {
-		if _, ok := rt.cfg.Site(*siteName); !ok {
-			fmt.Fprintf(env.stderr, "moodle-zabbix audit: --site %q: %v in %s (have %v)\n", *siteName, errNoSite, *cfgPath, sites)
-			return ExitFailure
-		}
-		sites = []string{*siteName}
+	sites, ok := rt.selectSites(env, "audit", *siteName)
+	if !ok {
+		return ExitFailure
 	}
 	exit := ExitOK
 	for _, name := range sites {

@@ -110,13 +110,9 @@ func cmdRun(ctx context.Context, env *cliEnv, args []string) int {
 		return code
 	}
 	defer rt.Close()
-	sites := rt.Sites()
-	if *siteName != "" {
-		if _, ok := rt.cfg.Site(*siteName); !ok {
-			fmt.Fprintf(env.stderr, "moodle-zabbix run: --site %q: %v in %s (have %v)\n", *siteName, errNoSite, *cfgPath, sites)
-			return ExitFailure
-		}
-		sites = []string{*siteName}
+	sites, ok := rt.selectSites(env, "run", *siteName)
+	if !ok {
+		return ExitFailure
 	}
 	if !*dryRun {
 		if err := rt.PrepareStateDir(); err != nil {
@@ -294,4 +290,18 @@ func checkDisabled(cfg *config.Config, reg *measures.Registry) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// selectSites returns the sites a command runs for: all of them, or the one --site names. An
+// unknown name gets one line naming it, the configuration file and the sites it has.
+func (rt *Runtime) selectSites(env *cliEnv, cmd, name string) ([]string, bool) {
+	sites := rt.Sites()
+	if name == "" {
+		return sites, true
+	}
+	if _, ok := rt.cfg.Site(name); !ok {
+		fmt.Fprintf(env.stderr, "moodle-zabbix %s: --site %q: %v in %s (have %v)\n", cmd, name, errNoSite, rt.cfg.File(), sites)
+		return nil, false
+	}
+	return []string{name}, true
 }
