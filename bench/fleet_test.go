@@ -65,11 +65,17 @@ const (
 	envFleetBuildDriver = "MZ_BENCH_FLEET_BUILD_DRIVER"
 )
 
-// envFleetEngine set to mysql runs the fleet's healthy sites on the MariaDB server of
-// MZ_MYSQL_DSN instead of SQLite files: each site its own pool on one database holding
-// fixture.Small, as a hosting company's sites on a shared server. That server must accept more
-// connections than there are sites (SET GLOBAL max_connections).
+// envFleetEngine set to mysql (or postgres) runs the fleet's healthy sites on the MariaDB
+// server of MZ_MYSQL_DSN (the PostgreSQL server of MZ_PG_DSN) instead of SQLite files: each
+// site its own pool on one database holding fixture.Small, as a hosting company's sites on a
+// shared server. With the default scale.idle_connections of 1 that server must accept more
+// connections than there are sites (MariaDB: SET GLOBAL max_connections); the PostgreSQL
+// fleet runs with idle_connections 0 unless envFleetIdle says otherwise.
 const envFleetEngine = "MZ_BENCH_FLEET_ENGINE"
+
+// envFleetIdle sets the fleet's scale.idle_connections (0 or 1); by default 0 on PostgreSQL,
+// whose server accepts 100 connections unless restarted with more, and 1 elsewhere.
+const envFleetIdle = "MZ_BENCH_FLEET_IDLE"
 
 // TestFleetFixtureBuild writes fixture.Small into the fleet's database when envFleetBuild is
 // set (it is the child process of fleetSiteDSN); otherwise it has nothing to do.
@@ -79,8 +85,11 @@ func TestFleetFixtureBuild(t *testing.T) {
 		t.Skip("only run as the child process of BenchmarkFleetInstant")
 	}
 	d := measures.SQLite
-	if os.Getenv(envFleetBuildDriver) == "mysql" {
+	switch os.Getenv(envFleetBuildDriver) {
+	case "mysql":
 		d = measures.MySQL
+	case "postgres":
+		d = measures.Postgres
 	}
 	db, err := sql.Open(d.DriverName(), target)
 	if err != nil {
@@ -134,10 +143,60 @@ func fleetSiteDSN(tb testing.TB, sites int) (driver, dsn string) {
 		tb.Cleanup(func() { _ = drop() })
 		build("mysql", dsn)
 		return "mysql", dsn
+	case "postgres":
+		dsn, drop, err := fixture.CreateTempDatabase(context.Background(), "postgres", adminDSN(tb, measures.Postgres))
+		if err != nil {
+			tb.Fatal(err)
+		}
+		tb.Cleanup(func() { _ = drop() })
+		build("postgres", dsn)
+		return "postgres", dsn
 	default:
-		tb.Fatalf("%s=%q: want sqlite or mysql", envFleetEngine, e)
+		tb.Fatalf("%s=%q: want sqlite, mysql or postgres", envFleetEngine, e)
 	}
 	return "", ""
+}
+
+// serverConnections samples, every 50 ms until stop is closed, the connections the fleet's
+// database server holds (MariaDB Threads_connected, PostgreSQL pg_stat_activity's client
+// backends), and returns the highest count seen; 0 for SQLite.
+func serverConnections(tb testing.TB, driver, dsn string, stop <-chan struct{}) <-chan int {
+	out := make(chan int, 1)
+	q := ""
+	switch driver {
+	case "mysql":
+		q = "SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = 'THREADS_CONNECTED'"
+	case "postgres":
+		q = "SELECT COUNT(*) FROM pg_stat_activity WHERE backend_type = 'client backend'"
+	default:
+		out <- 0
+		return out
+	}
+	d, _ := measures.ParseDialect(driver)
+	db, err := sql.Open(d.DriverName(), dsn)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	db.SetMaxOpenConns(1)
+	go func() {
+		defer db.Close()
+		peak := 0
+		t := time.NewTicker(50 * time.Millisecond)
+		defer t.Stop()
+		for {
+			var n int
+			if err := db.QueryRow(q).Scan(&n); err == nil {
+				peak = max(peak, n)
+			}
+			select {
+			case <-stop:
+				out <- peak
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return out
 }
 
 // peakRSS returns the process's peak resident set size in MiB (VmHWM), 0 when unknown.
@@ -171,9 +230,10 @@ func openFDs() int {
 // site, dead ones included), values/op, trapper connections/op, peak-RSS-MiB (process peak,
 // the fixture build is done in a child process), go-sys-MiB (memory the Go runtime holds: the
 // process without SQLite's own page caches, which are per connection and belong to the test
-// engine) and open fds at the end. The SQLite DSN limits each connection's page cache to
-// 256 KiB (cache_size pragma); with envFleetEngine=mysql the sites use a MariaDB server, which
-// keeps its caches in its own process.
+// engine), open fds at the end and server-conns (the most connections the database server
+// held during the run, the sampler's own included; 0 for SQLite). The SQLite DSN limits each
+// connection's page cache to 256 KiB (cache_size pragma); with envFleetEngine=mysql or
+// postgres the sites use a database server, which keeps its caches in its own process.
 func BenchmarkFleetInstant(b *testing.B) {
 	n := 1000
 	if v, err := strconv.Atoi(os.Getenv(envFleetSites)); err == nil && v > 0 {
@@ -185,7 +245,14 @@ func BenchmarkFleetInstant(b *testing.B) {
 	hole := blackHole(b)
 	dir := b.TempDir()
 	var cfgText strings.Builder
-	fmt.Fprintf(&cfgText, "zabbix:\n  servers: [%q]\n  spool: {dir: %s}\nscale: {jitter: 0s}\nsites:\n", trapper.Addr, filepath.Join(dir, "spool"))
+	idle := 1
+	if driver == "postgres" {
+		idle = 0
+	}
+	if v, err := strconv.Atoi(os.Getenv(envFleetIdle)); err == nil {
+		idle = v
+	}
+	fmt.Fprintf(&cfgText, "zabbix:\n  servers: [%q]\n  spool: {dir: %s}\nscale: {jitter: 0s, idle_connections: %d}\nsites:\n", trapper.Addr, filepath.Join(dir, "spool"), idle)
 	for i := range n {
 		fmt.Fprintf(&cfgText, "  - {name: s%04d, host: h%04d, driver: %s, dsn: %q}\n", i, i, driver, dsn)
 	}
@@ -218,6 +285,8 @@ func BenchmarkFleetInstant(b *testing.B) {
 	}
 	minute := 0
 	var healthy, wall time.Duration
+	stop := make(chan struct{})
+	peakConns := serverConnections(b, driver, dsn, stop)
 	for b.Loop() {
 		fired := benchNow.Add(time.Duration(minute) * time.Minute)
 		minute++
@@ -248,6 +317,8 @@ func BenchmarkFleetInstant(b *testing.B) {
 		b.ReportMetric(float64(len(trapper.Items())-before), "values/op")
 		b.ReportMetric(float64(trapper.Connections()-conns), "trapper-conns/op")
 	}
+	close(stop)
+	b.ReportMetric(float64(<-peakConns), "server-conns")
 	b.ReportMetric(healthy.Seconds(), "healthy-s")
 	b.ReportMetric(wall.Seconds(), "wall-s")
 	b.ReportMetric(peakRSS(), "peak-RSS-MiB")

@@ -16,6 +16,8 @@ const (
 	DefaultMaxConcurrentSites = 16
 	// DefaultJitter is the spread of the sites' start offsets after each scheduled time.
 	DefaultJitter = 40 * time.Second
+	// DefaultIdleConnections is how many connections each site's pool keeps between bursts.
+	DefaultIdleConnections = 1
 	// DefaultProxyRefresh is how often the proxy of each host is asked again.
 	DefaultProxyRefresh = 5 * time.Minute
 )
@@ -43,6 +45,10 @@ type Scale struct {
 	// derived from its name and below Jitter (default 40s; 0s starts every site on time).
 	// The values keep the scheduled time's window and clock.
 	Jitter time.Duration `yaml:"jitter"`
+	// IdleConnections is how many database connections each site keeps open between bursts:
+	// 1 (the default) or 0, which connects for every burst, for a fleet whose database server
+	// accepts fewer connections than the process has sites.
+	IdleConnections int `yaml:"idle_connections"`
 }
 
 func (v *validator) scale(c *Config) {
@@ -60,6 +66,12 @@ func (v *validator) scale(c *Config) {
 		v.addf("scale.jitter", "%v: must be under 1m, so that an instant burst still runs in its minute", s.Jitter)
 	case s.Jitter == 0 && !v.ix.has("scale.jitter"):
 		s.Jitter = DefaultJitter
+	}
+	switch {
+	case s.IdleConnections < 0 || s.IdleConnections > 1:
+		v.addf("scale.idle_connections", "%d: must be 0 or 1", s.IdleConnections)
+	case s.IdleConnections == 0 && !v.ix.has("scale.idle_connections"):
+		s.IdleConnections = DefaultIdleConnections
 	}
 	// Explicit shards: all sites or none, so that one daemon per label leaves no site out.
 	labelled, first := 0, -1

@@ -128,11 +128,11 @@ func TestJitterIsStableAndSpread(t *testing.T) {
 
 func TestScaleAndProxiesSections(t *testing.T) {
 	c := mustParse(t, minimal)
-	if c.Scale.MaxConcurrentSites != DefaultMaxConcurrentSites || c.Scale.Jitter != DefaultJitter || c.Zabbix.Proxies != nil {
+	if c.Scale.MaxConcurrentSites != DefaultMaxConcurrentSites || c.Scale.Jitter != DefaultJitter || c.Scale.IdleConnections != DefaultIdleConnections || c.Zabbix.Proxies != nil {
 		t.Errorf("defaults: scale %+v, proxies %v", c.Scale, c.Zabbix.Proxies)
 	}
-	c = mustParse(t, minimal+"scale: {jitter: 0s, max_concurrent_sites: 4}\n")
-	if c.Scale.Jitter != 0 || c.Scale.MaxConcurrentSites != 4 {
+	c = mustParse(t, minimal+"scale: {jitter: 0s, max_concurrent_sites: 4, idle_connections: 0}\n")
+	if c.Scale.Jitter != 0 || c.Scale.MaxConcurrentSites != 4 || c.Scale.IdleConnections != 0 {
 		t.Errorf("explicit: %+v", c.Scale)
 	}
 	src := `zabbix:
@@ -156,6 +156,7 @@ sites:
 	for _, tc := range []struct{ src, want string }{
 		{minimal + "scale: {jitter: 60s}\n", "config.yaml:8: scale.jitter: 1m0s: must be under 1m"},
 		{minimal + "scale: {max_concurrent_sites: -1}\n", "scale.max_concurrent_sites: -1: must be positive"},
+		{minimal + "scale: {idle_connections: 2}\n", "config.yaml:8: scale.idle_connections: 2: must be 0 or 1"},
 		{strings.Replace(src, "  api: {url: \"http://zbx/api_jsonrpc.php\", token: env:ZABBIX_API_TOKEN}\n", "", 1), "zabbix.proxies.route: needs zabbix.api"},
 		{strings.Replace(src, `"10.0.0.5"`, `"10.0.0.5:99999"`, 1), `zabbix.proxies.addresses["proxy-eu"]: "10.0.0.5:99999": invalid port`},
 		{strings.Replace(src, "replica_dsn: env:MOODLE_DSN", "replica_dsn: env:NOPE", 1), "sites[0].replica_dsn"},

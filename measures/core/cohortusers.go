@@ -6,26 +6,28 @@ import "github.com/moodle-zabbix/moodle-zabbix/measures"
 // cohort members were active. Per-cohort values come from the cohort discovery rule (package
 // discovery).
 
-// cohortUsers fills the three indicators with one scalar subquery each.
+// cohortUsers fills the three indicators with one scalar subquery each. A user is counted
+// once whatever the number of cohorts they belong to: the members are found with EXISTS on the
+// index on cohort_members.userid, and the active members are looked for among the day's users
+// only, so no subquery groups the whole membership table.
 var cohortUsers = &measures.Query{
 	Name: "cohort.users",
-	SQL: `SELECT (SELECT COUNT(DISTINCT m.userid)
-          FROM {cohort_members} m
-          JOIN {user} u ON u.id = m.userid
-         WHERE u.deleted = 0) AS members,
+	SQL: `SELECT (SELECT COUNT(*)
+          FROM {user} u
+         WHERE u.deleted = 0
+           AND EXISTS (SELECT 1 FROM {cohort_members} m WHERE m.userid = u.id)) AS members,
        (SELECT COUNT(DISTINCT e.customint1)
           FROM {enrol} e
           JOIN {cohort} co ON co.id = e.customint1
          WHERE e.enrol = 'cohort' AND e.status = 0) AS usedbyenrolment,
-       (SELECT COUNT(DISTINCT m.userid)
-          FROM {cohort_members} m
-          JOIN {user} u ON u.id = m.userid
-          JOIN (SELECT DISTINCT userid
+       (SELECT COUNT(*)
+          FROM (SELECT DISTINCT userid
                   FROM {logstore_standard_log}
-                 WHERE timecreated >= ? AND timecreated < ? AND realuserid IS NULL) a ON a.userid = m.userid
-         WHERE u.deleted = 0) AS activemembers`,
+                 WHERE timecreated >= ? AND timecreated < ? AND realuserid IS NULL) a
+          JOIN {user} u ON u.id = a.userid AND u.deleted = 0
+         WHERE EXISTS (SELECT 1 FROM {cohort_members} m WHERE m.userid = a.userid)) AS activemembers`,
 	Args: func(p measures.Params) []any { return []any{p.From(), p.To()} },
-	Cost: "The cohort_members table (index on userid), the cohort-sync enrolment instances (index on enrol) and one day of the log through the index on timecreated.",
+	Cost: "The user table with a semi-join on cohort_members (index on userid), the cohort-sync enrolment instances (index on enrol), and the distinct users of one day of the log (index on timecreated) looked up in cohort_members.",
 }
 
 func init() {

@@ -74,14 +74,18 @@ var coursesWeekly = &measures.Query{
 }
 
 // coursesTopSQL ranks courses by web log events in [?, ?), leaving out logged-in-as events,
-// site-level events (courseid 0) and the site course. Ties go to the lower course id.
-const coursesTopSQL = `SELECT c.id AS courseid, c.shortname AS shortname, COUNT(*) AS n
-  FROM {logstore_standard_log} l
-  JOIN {course} c ON c.id = l.courseid
- WHERE l.timecreated >= ? AND l.timecreated < ?
-   AND l.origin = 'web' AND l.realuserid IS NULL AND l.courseid > 1
- GROUP BY c.id, c.shortname
- ORDER BY n DESC, c.id
+// site-level events (courseid 0) and the site course. Ties go to the lower course id. The
+// log rows are counted per course before the course table is joined: given the join first,
+// MariaDB reads each course's whole history through the index on courseid (43 s at 10
+// million log rows, against 1.6 s for the window's range of timecreated).
+const coursesTopSQL = `SELECT c.id AS courseid, c.shortname AS shortname, t.n
+  FROM (SELECT l.courseid, COUNT(*) AS n
+          FROM {logstore_standard_log} l
+         WHERE l.timecreated >= ? AND l.timecreated < ?
+           AND l.origin = 'web' AND l.realuserid IS NULL AND l.courseid > 1
+         GROUP BY l.courseid) t
+  JOIN {course} c ON c.id = t.courseid
+ ORDER BY t.n DESC, c.id
  LIMIT 3`
 
 // coursesTop returns a query that formats the top three courses of the period starting at

@@ -14,7 +14,9 @@ var cohorts = &measures.Discovery{
 	Family:      measures.Daily,
 	Query: &measures.Query{
 		Name: "cohorts.discovery",
-		SQL: `SELECT co.id AS cohortid, co.name AS cohortname, COUNT(DISTINCT u.id) AS members
+		// A user is a member of a cohort once (cohort_members is unique on cohortid, userid),
+		// so the non-deleted members are counted without DISTINCT.
+		SQL: `SELECT co.id AS cohortid, co.name AS cohortname, COUNT(u.id) AS members
   FROM {cohort} co
   LEFT JOIN {cohort_members} m ON m.cohortid = co.id
   LEFT JOIN {user} u ON u.id = m.userid AND u.deleted = 0
@@ -51,8 +53,33 @@ var cohortsActivity = &measures.Query{
          ON ce.cohortid = co.id AND ce.userid = m.userid
  WHERE co.visible = 1
  GROUP BY co.id`,
+	// MariaDB runs the joins above as nested loops from the members, reading each member's
+	// every enrolment through the index on userid (58 s at 1.3 million cohort-sync
+	// enrolments); counted apart, the active members from the day's users and the enrolled
+	// ones with a semi-join that MariaDB materializes once, it takes 4.5 s. PostgreSQL hashes
+	// the joins above once and is faster with them (2.4 s against 3.9 s).
+	Dialects: map[measures.Dialect]string{measures.MySQL: `SELECT co.id AS cohortid, COALESCE(a.active, 0) AS active, COALESCE(n.enrolled, 0) AS enrolled
+  FROM {cohort} co
+  LEFT JOIN (SELECT m.cohortid, COUNT(*) AS active
+               FROM (SELECT DISTINCT userid
+                       FROM {logstore_standard_log}
+                      WHERE timecreated >= ? AND timecreated < ? AND realuserid IS NULL) d
+               JOIN {user} u ON u.id = d.userid AND u.deleted = 0
+               JOIN {cohort_members} m ON m.userid = d.userid
+              GROUP BY m.cohortid) a ON a.cohortid = co.id
+  LEFT JOIN (SELECT m.cohortid, COUNT(*) AS enrolled
+               FROM {cohort_members} m
+               JOIN {user} u ON u.id = m.userid AND u.deleted = 0
+              WHERE EXISTS (SELECT 1
+                              FROM {enrol} e
+                              JOIN {user_enrolments} ue ON ue.enrolid = e.id
+                             WHERE e.enrol = 'cohort' AND e.status = 0 AND e.customint1 = m.cohortid
+                               AND ue.userid = m.userid AND ue.status = 0
+                               AND ue.timestart < ? AND (ue.timeend = 0 OR ue.timeend > ?))
+              GROUP BY m.cohortid) n ON n.cohortid = co.id
+ WHERE co.visible = 1`},
 	Args: func(p measures.Params) []any { return []any{p.From(), p.To(), p.To(), p.To()} },
-	Cost: "One day of the log through the index on timecreated (distinct users), the cohort-sync enrolment instances (index on enrol) and their user enrolments, joined to the cohort members.",
+	Cost: "One day of the log through the index on timecreated (distinct users), the cohort-sync enrolment instances (index on enrol) and their user enrolments, joined to the cohort members (MariaDB and MySQL: counted apart, the enrolled members with a semi-join).",
 }
 
 func init() {

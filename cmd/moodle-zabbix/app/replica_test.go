@@ -48,3 +48,42 @@ sites:
 		}
 	}
 }
+
+// TestIdleConnections: scale.idle_connections decides whether a site's pool keeps its
+// connection after a burst (1, the default) or closes it (0), so that a fleet larger than its
+// database server's connection limit can run.
+func TestIdleConnections(t *testing.T) {
+	now := time.Date(2026, 6, 3, 14, 37, 0, 0, time.UTC)
+	site := testSite(t, now)
+	for _, tc := range []struct {
+		scale string
+		idle  int
+	}{{"", 1}, {"scale: {idle_connections: 0}\n", 0}, {"scale: {idle_connections: 1}\n", 1}} {
+		dir := t.TempDir()
+		cfgPath := filepath.Join(dir, "config.yaml")
+		if err := os.WriteFile(cfgPath, fmt.Appendf(nil, `zabbix:
+  servers: ["127.0.0.1:1"]
+  spool: {dir: %s}
+%ssites:
+  - {name: main, host: moodle-main, driver: sqlite, dsn: "%s"}
+`, filepath.Join(dir, "spool"), tc.scale, site), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		cfg, err := config.Load(cfgPath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rt, err := NewRuntime(cfg, catalogue.Registry(), testLogger(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		o := rt.RunFamily(context.Background(), "main", measures.Instant, now, true)
+		if len(o.Burst.Values) == 0 || o.Burst.FailedKeys() > 0 {
+			t.Fatalf("%q: burst has %d values, %d failed", tc.scale, len(o.Burst.Values), o.Burst.FailedKeys())
+		}
+		if got := rt.sites[0].db.Stats().Idle; got != tc.idle {
+			t.Errorf("%q: %d idle connections after the burst, want %d", tc.scale, got, tc.idle)
+		}
+		rt.Close()
+	}
+}

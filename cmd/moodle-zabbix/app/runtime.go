@@ -78,7 +78,7 @@ func NewRuntime(cfg *config.Config, reg *measures.Registry, log *slog.Logger) (*
 	rt.stateDir = filepath.Join(cfg.Zabbix.Spool.Dir, "state")
 	for i := range cfg.Sites {
 		sc := &cfg.Sites[i]
-		s, err := openSite(sc)
+		s, err := openSite(sc, cfg.Scale.IdleConnections)
 		if err != nil {
 			rt.Close()
 			return nil, err
@@ -116,7 +116,9 @@ func (rt *Runtime) Close() {
 	}
 }
 
-func openSite(sc *config.Site) (*siteRuntime, error) {
+// openSite opens the database pool of a site and describes the site to the runner; the pool
+// keeps idle connections open between bursts (0 or 1, scale.idle_connections).
+func openSite(sc *config.Site, idle int) (*siteRuntime, error) {
 	d, err := measures.ParseDialect(sc.Driver)
 	if err != nil {
 		return nil, fmt.Errorf("site %s: %w", sc.Name, err)
@@ -126,7 +128,7 @@ func openSite(sc *config.Site) (*siteRuntime, error) {
 		return nil, fmt.Errorf("site %s: open the %s database (dsn from %s): %s", sc.Name, d, sc.DSN.Ref(), redact(err, sc.DSN.Reveal()))
 	}
 	db.SetMaxOpenConns(2)
-	db.SetMaxIdleConns(1) // one connection kept between bursts: a fleet's server holds one per site
+	db.SetMaxIdleConns(idle) // a connection kept between bursts: a fleet's server holds one per site
 	db.SetConnMaxIdleTime(5 * time.Minute)
 	ids, idnumbers := sc.CourseIDs()
 	disabled := map[string]bool{}
