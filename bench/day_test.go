@@ -257,7 +257,11 @@ func BenchmarkDayCost(b *testing.B) {
 				Memo: &memMemo{}}
 			runner := &measures.Runner{Registry: catalogue.Registry(), Logger: quietLogger()}
 			perDay := 0.0
-			for _, f := range sz.families {
+			families, err := dayFamilies(sz)
+			if err != nil {
+				b.Fatal(err)
+			}
+			for _, f := range families {
 				reps := 1
 				if f == measures.Instant || f == measures.Hourly {
 					reps = 15
@@ -298,13 +302,35 @@ func BenchmarkDayCost(b *testing.B) {
 			}
 			for b.Loop() {
 			}
-			if len(sz.families) == len(measures.Families) {
+			if len(families) == len(measures.Families) {
 				b.Logf("%s: %.2f s of database time per day (target %.1f s), log rows %d", d, perDay, dayTargets[d], logRows)
 				b.ReportMetric(perDay, "s/day")
 			}
 			b.ReportMetric(float64(logRows), "logrows")
 		})
 	}
+}
+
+// envDayFamilies, a comma-separated list of families (instant,hourly), limits BenchmarkDayCost
+// to those families of its site, for example to measure the instant burst again alone.
+const envDayFamilies = "MZ_BENCH_DAY_FAMILIES"
+
+// dayFamilies returns the families BenchmarkDayCost runs on site sz: its own, or those of
+// envDayFamilies.
+func dayFamilies(sz daySize) ([]measures.Family, error) {
+	v := os.Getenv(envDayFamilies)
+	if v == "" {
+		return sz.families, nil
+	}
+	var out []measures.Family
+	for _, name := range strings.Split(v, ",") {
+		f, err := measures.ParseFamily(strings.TrimSpace(name))
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", envDayFamilies, err)
+		}
+		out = append(out, f)
+	}
+	return out, nil
 }
 
 // envDayStatements set to anything makes BenchmarkDayCost time the statements of every family,
