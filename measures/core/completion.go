@@ -8,15 +8,18 @@ import "github.com/moodle-zabbix/moodle-zabbix/measures"
 // grade), the two states Moodle's own course completion criteria accept. State 3 (complete
 // with a failing grade) is not a completion: it is the state of a learner who must try again.
 
-// completionModules counts activity completions during the day.
+// completionModules counts activity completions during the day. Moodle removes a module's
+// completions before the module itself, so the modules being deleted are left out with NOT
+// EXISTS: given a join, MariaDB reads every completion of every module through the index on
+// coursemoduleid (4 s at 3 million completions), where the anti-join lets it read the table
+// once and the modules being deleted once (0.75 s).
 var completionModules = &measures.Query{
 	Name: "completion.modules",
 	SQL: `SELECT COUNT(*) AS completions, COUNT(DISTINCT cmc.coursemoduleid) AS distinctmodules
   FROM {course_modules_completion} cmc
-  JOIN {course_modules} cm ON cm.id = cmc.coursemoduleid
  WHERE cmc.completionstate IN (1, 2)
    AND cmc.timemodified >= ? AND cmc.timemodified < ?
-   AND cm.deletioninprogress = 0`,
+   AND NOT EXISTS (SELECT 1 FROM {course_modules} cm WHERE cm.id = cmc.coursemoduleid AND cm.deletioninprogress = 1)`,
 	Args: func(p measures.Params) []any { return []any{p.From(), p.To()} },
 	Cost: "Daily pass over course_modules_completion (timemodified is not indexed in Moodle core).",
 }
