@@ -56,6 +56,23 @@ const roleFlagsOfLogSQL = `SELECT ra.userid,
                       WHERE wl.timecreated >= ? AND wl.timecreated < ? AND wl.action LIKE ?)
  GROUP BY ra.userid`
 
+// roleClassUsersSQL counts the non-deleted, non-suspended local users holding a role of one
+// class, with a semi-join on role_assignments; its two ? take the class's archetypes and short
+// names. inCourse keeps only assignments in a course context (students and teachers).
+func roleClassUsersSQL(inCourse bool) string {
+	ctx, level := "", ""
+	if inCourse {
+		ctx = `
+                          JOIN {context} ctx ON ctx.id = ra.contextid`
+		level = "ctx.contextlevel = 50 AND "
+	}
+	return `SELECT COUNT(*) FROM {user} u
+         WHERE u.deleted = 0 AND u.suspended = 0 AND u.mnethostid = ` + localHostSQL + `
+           AND u.id IN (SELECT ra.userid FROM {role_assignments} ra
+                          JOIN {role} r ON r.id = ra.roleid` + ctx + `
+                         WHERE ` + level + `(r.archetype IN (?) OR r.shortname IN (?)))`
+}
+
 // roleArgs returns the arguments of roleFlagsSQL: each class's archetypes then short names, as
 // IN lists (an empty list matches nothing).
 func roleArgs(p measures.Params) []any {
@@ -128,23 +145,9 @@ var usersAccounts = &measures.Query{
 	// assignment (2 s). PostgreSQL hashes the grouped assignments once, which the semi-joins
 	// would triple.
 	Dialects: map[measures.Dialect]string{measures.MySQL: `SELECT a.registered, a.deleted, a.suspended, a.alive,
-       (SELECT COUNT(*) FROM {user} u
-         WHERE u.deleted = 0 AND u.suspended = 0 AND u.mnethostid = ` + localHostSQL + `
-           AND u.id IN (SELECT ra.userid FROM {role_assignments} ra
-                          JOIN {role} r ON r.id = ra.roleid
-                          JOIN {context} ctx ON ctx.id = ra.contextid
-                         WHERE ctx.contextlevel = 50 AND (r.archetype IN (?) OR r.shortname IN (?)))) AS students,
-       (SELECT COUNT(*) FROM {user} u
-         WHERE u.deleted = 0 AND u.suspended = 0 AND u.mnethostid = ` + localHostSQL + `
-           AND u.id IN (SELECT ra.userid FROM {role_assignments} ra
-                          JOIN {role} r ON r.id = ra.roleid
-                          JOIN {context} ctx ON ctx.id = ra.contextid
-                         WHERE ctx.contextlevel = 50 AND (r.archetype IN (?) OR r.shortname IN (?)))) AS teachers,
-       (SELECT COUNT(*) FROM {user} u
-         WHERE u.deleted = 0 AND u.suspended = 0 AND u.mnethostid = ` + localHostSQL + `
-           AND u.id IN (SELECT ra.userid FROM {role_assignments} ra
-                          JOIN {role} r ON r.id = ra.roleid
-                         WHERE r.archetype IN (?) OR r.shortname IN (?))) AS staff
+       (` + roleClassUsersSQL(true) + `) AS students,
+       (` + roleClassUsersSQL(true) + `) AS teachers,
+       (` + roleClassUsersSQL(false) + `) AS staff
   FROM (SELECT SUM(CASE WHEN u.deleted = 0 THEN 1 ELSE 0 END) AS registered,
                SUM(CASE WHEN u.deleted = 1 THEN 1 ELSE 0 END) AS deleted,
                SUM(CASE WHEN u.deleted = 0 AND u.suspended = 1 THEN 1 ELSE 0 END) AS suspended,

@@ -9,8 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/moodle-zabbix/moodle-zabbix/internal/catalogue"
-	"github.com/moodle-zabbix/moodle-zabbix/internal/config"
 	"github.com/moodle-zabbix/moodle-zabbix/scheduler"
 	"github.com/moodle-zabbix/moodle-zabbix/sender/sendertest"
 )
@@ -37,15 +35,7 @@ sites:
 	if err := os.WriteFile(cfgPath, []byte(cfgText), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := config.Load(cfgPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rt, err := NewRuntime(cfg, catalogue.Registry(), testLogger(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rt.Close()
+	rt := openRuntime(t, cfgPath)
 	s, err := DaemonScheduler(rt, testLogger(t))
 	if err != nil {
 		t.Fatal(err)

@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/moodle-zabbix/moodle-zabbix/internal/catalogue"
-	"github.com/moodle-zabbix/moodle-zabbix/internal/config"
 	"github.com/moodle-zabbix/moodle-zabbix/internal/fixture"
 	"github.com/moodle-zabbix/moodle-zabbix/internal/zabbixapi"
 	"github.com/moodle-zabbix/moodle-zabbix/internal/ztest"
@@ -103,15 +102,7 @@ sites:
 		}, 60*time.Second)
 	}
 
-	cfg, err := config.Load(cfgPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rt, err := NewRuntime(cfg, catalogue.Registry(), testLogger(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rt.Close()
+	rt := openRuntime(t, cfgPath)
 	rt.LLDRetry = time.Second
 	type sent struct {
 		host string

@@ -30,15 +30,7 @@ sites:
 `, filepath.Join(dir, "spool"), empty, replica), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := config.Load(cfgPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rt, err := NewRuntime(cfg, catalogue.Registry(), testLogger(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rt.Close()
+	rt := openRuntime(t, cfgPath)
 	for _, f := range measures.Families {
 		o := rt.RunFamily(context.Background(), "main", f, now, true)
 		onReplica := o.Burst.FailedKeys() == 0 && len(o.Burst.Values) > 0
@@ -69,14 +61,7 @@ func TestIdleConnections(t *testing.T) {
 `, filepath.Join(dir, "spool"), tc.scale, site), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		cfg, err := config.Load(cfgPath)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rt, err := NewRuntime(cfg, catalogue.Registry(), testLogger(t))
-		if err != nil {
-			t.Fatal(err)
-		}
+		rt := openRuntime(t, cfgPath)
 		o := rt.RunFamily(context.Background(), "main", measures.Instant, now, true)
 		if len(o.Burst.Values) == 0 || o.Burst.FailedKeys() > 0 {
 			t.Fatalf("%q: burst has %d values, %d failed", tc.scale, len(o.Burst.Values), o.Burst.FailedKeys())
@@ -84,6 +69,21 @@ func TestIdleConnections(t *testing.T) {
 		if got := rt.sites[0].db.Stats().Idle; got != tc.idle {
 			t.Errorf("%q: %d idle connections after the burst, want %d", tc.scale, got, tc.idle)
 		}
-		rt.Close()
 	}
+}
+
+// openRuntime loads the configuration file at cfgPath and opens its runtime with the whole
+// catalogue, closed when the test ends.
+func openRuntime(t *testing.T, cfgPath string) *Runtime {
+	t.Helper()
+	cfg, err := config.Load(cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rt, err := NewRuntime(cfg, catalogue.Registry(), testLogger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(rt.Close)
+	return rt
 }
