@@ -32,11 +32,9 @@ var topCategories = &measures.Discovery{
 		// Each course lies in one category, so a subtree's courses are counted without DISTINCT;
 		// its enrolled users are the distinct (category, user) pairs, made before they are counted
 		// (a hash on two integers, where COUNT(DISTINCT) per group sorts every enrolment).
-		// Moodle never removes a user row (deleting an account marks it), so the deleted
-		// accounts are left out with NOT EXISTS, which both planners answer from the index on
-		// deleted read once, instead of a lookup in the user table per enrolment: 5.8 s
-		// against 12 s on MariaDB and 1.1 s against 1.4 s on PostgreSQL at 1.7 million
-		// enrolments.
+		// The deleted accounts are left out with notDeletedSQL rather than a join to the user
+		// table: 5.8 s against 12 s on MariaDB and 1.1 s against 1.4 s on PostgreSQL at 1.7
+		// million enrolments.
 		SQL: `SELECT t.id AS catid, t.name AS catname, COALESCE(k.courses, 0) AS courses, COALESCE(p.enrolled, 0) AS enrolled
   FROM {course_categories} t
   LEFT JOIN (SELECT t.id AS catid, COUNT(*) AS courses
@@ -53,7 +51,7 @@ var topCategories = &measures.Discovery{
                        JOIN {enrol} e ON e.courseid = c.id AND e.status = 0
                        JOIN {user_enrolments} ue ON ue.enrolid = e.id AND ue.status = 0
                             AND ue.timestart < ? AND (ue.timeend = 0 OR ue.timeend > ?)
-                      WHERE NOT EXISTS (SELECT 1 FROM {user} du WHERE du.id = ue.userid AND du.deleted = 1)
+                      WHERE ` + notDeletedSQL("ue.userid") + `
                         AND t.depth <= ?) d
               GROUP BY d.catid) p ON p.catid = t.id
  WHERE t.depth <= ?

@@ -77,7 +77,7 @@ var forumParticipation = &measures.Query{
           FROM {user_enrolments} ue
           JOIN {enrol} e ON e.id = ue.enrolid
          WHERE ue.status = 0 AND e.status = 0
-           AND NOT EXISTS (SELECT 1 FROM {user} u WHERE u.id = ue.userid AND u.deleted = 1)
+           AND ` + notDeletedSQL("ue.userid") + `
            AND ue.timestart < ? AND (ue.timeend = 0 OR ue.timeend > ?)
            AND e.courseid IN (
                 SELECT d.course

@@ -28,6 +28,14 @@ const localHostSQL = `(SELECT CAST(value AS DECIMAL(20,0)) FROM {config} WHERE n
 // guestSQL selects the guest account's id from {config}, or 0 when the site has none.
 const guestSQL = `COALESCE((SELECT MAX(CAST(value AS DECIMAL(20,0))) FROM {config} WHERE name = 'siteguest'), 0)`
 
+// notDeletedSQL is true when the account whose id is in column col is not marked deleted.
+// Moodle never removes a user row (deleting an account marks it), so this agrees with a join to
+// the non-deleted users; written as NOT EXISTS, MariaDB and PostgreSQL read the deleted
+// accounts once through the index on deleted instead of looking up the user of every row.
+func notDeletedSQL(col string) string {
+	return "NOT EXISTS (SELECT 1 FROM {user} du WHERE du.id = " + col + " AND du.deleted = 1)"
+}
+
 // roleFlagsSQL returns one row per user holding any role assignment, with 0/1 flags saying
 // whether one of the assignments makes them a student or a teacher (course context) or staff
 // (any context). Its six ? take roleArgs.
@@ -96,11 +104,11 @@ const onlineSQL = `SELECT SUM(CASE WHEN lastaccess >= ? THEN 1 ELSE 0 END) AS co
 // lastaccess index (which holds the id) and the deleted accounts are left out through the
 // index on deleted, which the planner reads once into a temporary table: 2.4 ms against 28 ms at
 // 50,000 users of whom 4,900 were seen in the hour.
-const onlineMySQL = `SELECT SUM(CASE WHEN r.lastaccess >= ? THEN 1 ELSE 0 END) AS connected,
+var onlineMySQL = `SELECT SUM(CASE WHEN r.lastaccess >= ? THEN 1 ELSE 0 END) AS connected,
        COUNT(*) AS active
   FROM {user} r
  WHERE r.lastaccess >= ? AND r.lastaccess < ?
-   AND NOT EXISTS (SELECT 1 FROM {user} d WHERE d.id = r.id AND d.deleted = 1)`
+   AND ` + notDeletedSQL("r.id")
 
 // onlineDialects holds the statements of the online counts that differ by engine.
 var onlineDialects = map[measures.Dialect]string{measures.MySQL: onlineMySQL}
