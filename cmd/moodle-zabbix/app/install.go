@@ -271,7 +271,7 @@ func cmdCheck(ctx context.Context, env *cliEnv, args []string) int {
 		if *siteName != "" && sc.Name != *siteName {
 			continue
 		}
-		s, err := openSite(sc, config.DefaultIdleConnections)
+		s, err := openSite(sc, cfg.Scale.IdleConnections)
 		if err != nil {
 			fmt.Fprintf(env.stdout, "FAIL site %s: %v\n", sc.Name, err)
 			return ExitFailure

@@ -8,8 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/moodle-zabbix/moodle-zabbix/internal/catalogue"
-	"github.com/moodle-zabbix/moodle-zabbix/internal/config"
 	"github.com/moodle-zabbix/moodle-zabbix/measures"
 )
 
@@ -70,20 +68,4 @@ func TestIdleConnections(t *testing.T) {
 			t.Errorf("%q: %d idle connections after the burst, want %d", tc.scale, got, tc.idle)
 		}
 	}
-}
-
-// openRuntime loads the configuration file at cfgPath and opens its runtime with the whole
-// catalogue, closed when the test ends.
-func openRuntime(t *testing.T, cfgPath string) *Runtime {
-	t.Helper()
-	cfg, err := config.Load(cfgPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rt, err := NewRuntime(cfg, catalogue.Registry(), testLogger(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(rt.Close)
-	return rt
 }

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/moodle-zabbix/moodle-zabbix/internal/catalogue"
+	"github.com/moodle-zabbix/moodle-zabbix/internal/config"
 	"github.com/moodle-zabbix/moodle-zabbix/internal/fixture"
 	"github.com/moodle-zabbix/moodle-zabbix/sender/sendertest"
 )
@@ -355,4 +357,20 @@ func TestRunSenderPipe(t *testing.T) {
 	if !strings.Contains(stderr, "main hourly") {
 		t.Errorf("the report is not on standard error:\n%s", stderr)
 	}
+}
+
+// openRuntime loads the configuration file at cfgPath and opens its runtime with the whole
+// catalogue, closed when the test ends.
+func openRuntime(t *testing.T, cfgPath string) *Runtime {
+	t.Helper()
+	cfg, err := config.Load(cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rt, err := NewRuntime(cfg, catalogue.Registry(), testLogger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(rt.Close)
+	return rt
 }
