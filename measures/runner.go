@@ -58,6 +58,10 @@ type Site struct {
 	// Set it only when DB serves the runner alone, as the program's own pools do: a connection
 	// from the pool may then be read-only.
 	ReuseSessions bool
+	// SessionsPrepared says that every connection of DB was made read-only and time-limited
+	// when it was opened (OpenPool), so a burst neither checks nor sets up its connection: the
+	// pool has checked it, and its set-up lasts as long as the connection.
+	SessionsPrepared bool
 }
 
 // DefaultMeasureTimeout bounds one query when the site sets no timeout.
@@ -625,6 +629,10 @@ func (s *session) connection(ctx context.Context) (*sql.Conn, error) {
 		return nil, s.connErr
 	}
 	conn, err := s.site.DB.Conn(ctx)
+	if err == nil && s.site.SessionsPrepared {
+		s.conn = conn
+		return conn, nil
+	}
 	if err == nil {
 		err = conn.PingContext(ctx)
 		if err != nil {

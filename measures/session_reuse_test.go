@@ -3,6 +3,7 @@ package measures_test
 import (
 	"context"
 	"database/sql"
+	"strings"
 	"testing"
 	"time"
 
@@ -59,6 +60,79 @@ func TestReuseSessions(t *testing.T) {
 			}
 			if n := len(ids(false)); n != 4 {
 				t.Errorf("without ReuseSessions, 4 bursts used %d connections, want 4", n)
+			}
+		})
+	}
+}
+
+// TestPreparedSessions: a pool from OpenPool hands out connections that are read-only and
+// time-limited from the start, and a burst with SessionsPrepared leaves its connection's set-up
+// alone (a setting changed on the pooled connection is still there after the burst: no
+// statement was sent to set it again), where a burst without it sets the session up again.
+func TestPreparedSessions(t *testing.T) {
+	for _, tc := range []struct {
+		d        measures.Dialect
+		stateSQL string // the session's read-only flag and statement limit in milliseconds
+		limitSQL string // sets the statement limit of the session to 1234 ms
+		writeSQL string // a write the session must refuse
+	}{
+		{measures.MySQL, "SELECT @@session.tx_read_only AS ro, ROUND(@@session.max_statement_time * 1000) AS lim",
+			"SET SESSION max_statement_time = 1.234", "INSERT INTO mdl_nothing VALUES (1)"},
+		{measures.Postgres, "SELECT CASE WHEN current_setting('default_transaction_read_only') = 'on' THEN 1 ELSE 0 END AS ro, CAST(current_setting('statement_timeout', true) AS VARCHAR) AS lim",
+			"SET statement_timeout = 1234", "CREATE TABLE mdl_nothing (id INT)"},
+	} {
+		t.Run(string(tc.d), func(t *testing.T) {
+			dsn, _ := ztest.Database(t, string(tc.d))
+			db, prepared, err := measures.OpenPool(tc.d, dsn, 5*time.Second)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			if !prepared {
+				t.Fatalf("OpenPool(%s) prepared = false", tc.d)
+			}
+			db.SetMaxOpenConns(1)
+			db.SetMaxIdleConns(1)
+			ctx := context.Background()
+
+			reg := measures.NewRegistry()
+			q := &measures.Query{Name: "state", SQL: tc.stateSQL}
+			reg.MustRegister(
+				measures.Measure{Key: "moodle.t.ro", Name: "RO", Description: "Read-only session.", Family: measures.Instant, Type: measures.Unsigned, Query: q, Column: "ro"},
+				measures.Measure{Key: "moodle.t.limit", Name: "Limit", Description: "Statement limit.", Family: measures.Instant, Type: measures.Text, Query: q, Column: "lim"},
+			)
+			runner := &measures.Runner{Registry: reg}
+			state := func(prepared bool) (ro, limit string) {
+				site := &measures.Site{Name: "t", Host: "t", DB: db, Dialect: tc.d, Prefix: "mdl_", StatementTimeout: 5 * time.Second,
+					ReuseSessions: true, SessionsPrepared: prepared}
+				b := runner.Run(ctx, site, measures.Instant, time.Now())
+				if err := b.Err(); err != nil {
+					t.Fatal(err)
+				}
+				for _, v := range b.Values {
+					switch v.Key {
+					case "moodle.t.ro":
+						ro = v.Value
+					case "moodle.t.limit":
+						limit = v.Value
+					}
+				}
+				return ro, limit
+			}
+			if ro, limit := state(true); ro != "1" || limit != "5000" && limit != "5s" {
+				t.Errorf("a new connection of the pool: read-only %s, statement limit %s; want 1 and 5000 ms", ro, limit)
+			}
+			if _, err := db.ExecContext(ctx, tc.writeSQL); err == nil || !strings.Contains(strings.ToLower(err.Error()), "read") {
+				t.Errorf("a write through the pool: %v, want a read-only refusal", err)
+			}
+			if _, err := db.ExecContext(ctx, tc.limitSQL); err != nil {
+				t.Fatal(err)
+			}
+			if _, limit := state(true); limit != "1234" && limit != "1234ms" {
+				t.Errorf("with SessionsPrepared, the burst saw a statement limit of %s, want the pooled connection's 1234 ms (set up again?)", limit)
+			}
+			if _, limit := state(false); limit != "5000" && limit != "5s" {
+				t.Errorf("without SessionsPrepared, the burst saw a statement limit of %s, want 5000 ms (set up again)", limit)
 			}
 		})
 	}

@@ -1,7 +1,6 @@
 package app
 
 import (
-	"database/sql"
 	"fmt"
 	"time"
 
@@ -22,7 +21,7 @@ func openReplica(sc *config.Site, primary *measures.Site) (*measures.Site, error
 	if !sc.ReplicaDSN.IsSet() {
 		return nil, nil
 	}
-	db, err := sql.Open(primary.Dialect.DriverName(), sc.ReplicaDSN.Reveal())
+	db, prepared, err := measures.OpenPool(primary.Dialect, sc.ReplicaDSN.Reveal(), sc.StatementTimeout)
 	if err != nil {
 		return nil, fmt.Errorf("site %s: open the %s read replica (replica_dsn from %s): %s", sc.Name, primary.Dialect, sc.ReplicaDSN.Ref(), redact(err, sc.ReplicaDSN.Reveal()))
 	}
@@ -31,6 +30,7 @@ func openReplica(sc *config.Site, primary *measures.Site) (*measures.Site, error
 	db.SetConnMaxIdleTime(5 * time.Minute)
 	r := *primary
 	r.DB = db
+	r.SessionsPrepared = prepared
 	return &r, nil
 }
 

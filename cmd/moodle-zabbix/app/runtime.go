@@ -123,7 +123,7 @@ func openSite(sc *config.Site, idle int) (*siteRuntime, error) {
 	if err != nil {
 		return nil, fmt.Errorf("site %s: %w", sc.Name, err)
 	}
-	db, err := sql.Open(d.DriverName(), sc.DSN.Reveal())
+	db, prepared, err := measures.OpenPool(d, sc.DSN.Reveal(), sc.StatementTimeout)
 	if err != nil {
 		return nil, fmt.Errorf("site %s: open the %s database (dsn from %s): %s", sc.Name, d, sc.DSN.Ref(), redact(err, sc.DSN.Reveal()))
 	}
@@ -151,7 +151,8 @@ func openSite(sc *config.Site, idle int) (*siteRuntime, error) {
 		KThreshold:       sc.Discovery.KThreshold,
 		Caps:             sc.Discovery.Caps,
 		CategoryDepth:    sc.Discovery.CategoryDepth,
-		ReuseSessions:    true, // the pool below serves the runner alone
+		ReuseSessions:    true, // the pool serves the runner alone
+		SessionsPrepared: prepared,
 	}
 	replica, err := openReplica(sc, site)
 	if err != nil {
