@@ -18,6 +18,52 @@ import (
 const categoriesUnder = `(cc.path = t.path OR (SUBSTR(cc.path, 1, LENGTH(t.path)) = t.path
         AND SUBSTR(cc.path, LENGTH(t.path) + 1, 1) = '/'))`
 
+// subtreeUserPairs counts each subtree's enrolled users as the distinct (category, user) pairs,
+// made before they are counted: PostgreSQL hashes two integers, where COUNT(DISTINCT) per group
+// sorts every enrolment. It is the derived table p of topCategoriesSQL; its placeholders are the
+// window end twice, then the category depth.
+var subtreeUserPairs = `SELECT d.catid, COUNT(*) AS enrolled
+               FROM (SELECT DISTINCT t.id AS catid, ue.userid
+                       FROM {course_categories} t
+                       JOIN {course_categories} cc ON ` + categoriesUnder + `
+                       JOIN {course} c ON c.category = cc.id
+                       JOIN {enrol} e ON e.courseid = c.id AND e.status = 0
+                       JOIN {user_enrolments} ue ON ue.enrolid = e.id AND ue.status = 0
+                            AND ue.timestart < ? AND (ue.timeend = 0 OR ue.timeend > ?)
+                      WHERE ` + notDeletedSQL("ue.userid") + `
+                        AND t.depth <= ?) d
+              GROUP BY d.catid`
+
+// subtreeUsersDistinct is subtreeUserPairs for MariaDB and MySQL, with COUNT(DISTINCT) per
+// subtree: MariaDB keeps each group's distinct users in memory, where the pairs go through a
+// temporary table with a unique key (2.3 s against 3.4 s at 1.7 million enrolments).
+var subtreeUsersDistinct = `SELECT t.id AS catid, COUNT(DISTINCT ue.userid) AS enrolled
+               FROM {course_categories} t
+               JOIN {course_categories} cc ON ` + categoriesUnder + `
+               JOIN {course} c ON c.category = cc.id
+               JOIN {enrol} e ON e.courseid = c.id AND e.status = 0
+               JOIN {user_enrolments} ue ON ue.enrolid = e.id AND ue.status = 0
+                    AND ue.timestart < ? AND (ue.timeend = 0 OR ue.timeend > ?)
+              WHERE ` + notDeletedSQL("ue.userid") + `
+                AND t.depth <= ?
+              GROUP BY t.id`
+
+// topCategoriesSQL is the statement of the category discovery, with enrolled the derived table
+// that counts each subtree's enrolled users (subtreeUserPairs or subtreeUsersDistinct).
+func topCategoriesSQL(enrolled string) string {
+	return `SELECT t.id AS catid, t.name AS catname, COALESCE(k.courses, 0) AS courses, COALESCE(p.enrolled, 0) AS enrolled
+  FROM {course_categories} t
+  LEFT JOIN (SELECT t.id AS catid, COUNT(*) AS courses
+               FROM {course_categories} t
+               JOIN {course_categories} cc ON ` + categoriesUnder + `
+               JOIN {course} c ON c.category = cc.id
+              WHERE t.depth <= ?
+              GROUP BY t.id) k ON k.catid = t.id
+  LEFT JOIN (` + enrolled + `) p ON p.catid = t.id
+ WHERE t.depth <= ?
+ ORDER BY t.sortorder, t.id`
+}
+
 // topCategories is the discovery rule of the course categories down to the site's category
 // depth (the top level by default). Its query also counts each subtree's courses and enrolled
 // users: the enrolled users are the category's population for the privacy threshold and its
@@ -29,35 +75,14 @@ var topCategories = &measures.Discovery{
 	Family:      measures.Daily,
 	Query: &measures.Query{
 		Name: "topcategories.discovery",
-		// Each course lies in one category, so a subtree's courses are counted without DISTINCT;
-		// its enrolled users are the distinct (category, user) pairs, made before they are counted
-		// (a hash on two integers, where COUNT(DISTINCT) per group sorts every enrolment).
+		// Each course lies in one category, so a subtree's courses are counted without DISTINCT.
 		// The deleted accounts are left out with notDeletedSQL rather than a join to the user
 		// table: 5.8 s against 12 s on MariaDB and 1.1 s against 1.4 s on PostgreSQL at 1.7
 		// million enrolments.
-		SQL: `SELECT t.id AS catid, t.name AS catname, COALESCE(k.courses, 0) AS courses, COALESCE(p.enrolled, 0) AS enrolled
-  FROM {course_categories} t
-  LEFT JOIN (SELECT t.id AS catid, COUNT(*) AS courses
-               FROM {course_categories} t
-               JOIN {course_categories} cc ON ` + categoriesUnder + `
-               JOIN {course} c ON c.category = cc.id
-              WHERE t.depth <= ?
-              GROUP BY t.id) k ON k.catid = t.id
-  LEFT JOIN (SELECT d.catid, COUNT(*) AS enrolled
-               FROM (SELECT DISTINCT t.id AS catid, ue.userid
-                       FROM {course_categories} t
-                       JOIN {course_categories} cc ON ` + categoriesUnder + `
-                       JOIN {course} c ON c.category = cc.id
-                       JOIN {enrol} e ON e.courseid = c.id AND e.status = 0
-                       JOIN {user_enrolments} ue ON ue.enrolid = e.id AND ue.status = 0
-                            AND ue.timestart < ? AND (ue.timeend = 0 OR ue.timeend > ?)
-                      WHERE ` + notDeletedSQL("ue.userid") + `
-                        AND t.depth <= ?) d
-              GROUP BY d.catid) p ON p.catid = t.id
- WHERE t.depth <= ?
- ORDER BY t.sortorder, t.id`,
-		Args: func(p measures.Params) []any { return []any{p.Depth(), p.To(), p.To(), p.Depth(), p.Depth()} },
-		Cost: "Two passes over the categories down to the depth and their courses; the second joins their enrolment instances and user enrolments (indexes on category, courseid and enrolid) and keeps each subtree's distinct users, less the deleted accounts (index on user.deleted).",
+		SQL:      topCategoriesSQL(subtreeUserPairs),
+		Dialects: map[measures.Dialect]string{measures.MySQL: topCategoriesSQL(subtreeUsersDistinct)},
+		Args:     func(p measures.Params) []any { return []any{p.Depth(), p.To(), p.To(), p.Depth(), p.Depth()} },
+		Cost:     "Two passes over the categories down to the depth and their courses; the second joins their enrolment instances and user enrolments (indexes on category, courseid and enrolid) and keeps each subtree's distinct users, less the deleted accounts (index on user.deleted).",
 	},
 	Macros: []measures.LLDMacro{
 		{Macro: "{#CATID}", Column: "catid"},
