@@ -53,15 +53,18 @@ const roleFlagsSQL = `SELECT ra.userid,
 // site's role_assignments hold millions of rows and a window's users are a share of its users,
 // so reading only their assignments (index on role_assignments.userid) replaces a pass over
 // the whole table. Each user's flags are the same; users outside the window were never joined.
+// The window's users are a derived table joined to the assignments, not an IN (subquery):
+// MariaDB turned the IN into a probe per assignment and read all 1.66 million of them (1.8 s
+// against 0.28 s; PostgreSQL plans both forms alike).
 const roleFlagsOfLogSQL = `SELECT ra.userid,
        MAX(CASE WHEN ctx.contextlevel = 50 AND (r.archetype IN (?) OR r.shortname IN (?)) THEN 1 ELSE 0 END) AS student,
        MAX(CASE WHEN ctx.contextlevel = 50 AND (r.archetype IN (?) OR r.shortname IN (?)) THEN 1 ELSE 0 END) AS teacher,
        MAX(CASE WHEN r.archetype IN (?) OR r.shortname IN (?) THEN 1 ELSE 0 END) AS staff
-  FROM {role_assignments} ra
+  FROM (SELECT DISTINCT wl.userid FROM {logstore_standard_log} wl
+         WHERE wl.timecreated >= ? AND wl.timecreated < ? AND wl.action LIKE ?) lu
+  JOIN {role_assignments} ra ON ra.userid = lu.userid
   JOIN {role} r ON r.id = ra.roleid
   JOIN {context} ctx ON ctx.id = ra.contextid
- WHERE ra.userid IN (SELECT wl.userid FROM {logstore_standard_log} wl
-                      WHERE wl.timecreated >= ? AND wl.timecreated < ? AND wl.action LIKE ?)
  GROUP BY ra.userid`
 
 // roleClassUsersSQL counts the non-deleted, non-suspended local users holding a role of one
