@@ -104,11 +104,12 @@ const dayLoadVersion = "v2"
 
 // loadDaySite makes sure the database holds the site of sz, loading what is missing: the Go
 // generator's model, then the log copied logCopies-1 more times by INSERT ... SELECT inside the
-// database, then the planner statistics. Copy k of a row is moved back by k/logCopies of the
-// 13 months, modulo 13 months, so the copies spread evenly over the site's history instead of
-// piling up on the generator's busiest hours (the last hour then holds the generator's own
-// rows plus one slice of each copy, about 17,000 rows at the target size). A marker table
-// records the stages done, so an interrupted load resumes at the copies.
+// database (on MariaDB, written in time order by copyLogInOrder), then the planner statistics.
+// Copy k of a row is moved back by k/logCopies of the 13 months, modulo 13 months, so the
+// copies spread evenly over the site's history instead of piling up on the generator's busiest
+// hours (the last hour then holds the generator's own rows plus one slice of each copy, about
+// 17,000 rows at the target size). A marker table records the stages done, so an interrupted
+// load resumes at the copies.
 func loadDaySite(ctx context.Context, tb testing.TB, d measures.Dialect, db *sql.DB, sz daySize) (loaded bool) {
 	marker := "mzbench_loaded"
 	stage := map[string]int64{}
@@ -399,9 +400,10 @@ func timeStatements(ctx context.Context, tb testing.TB, site *measures.Site, f m
 // maxID): the copies, the model's own rows among them as copy 0, are written slice of time after
 // slice of time, each slice sorted, into a new table without secondary indexes; the indexes are
 // then built once each and the new table replaces the model's log. So the log is written once,
-// in the order a real site appends it, and the disk never holds two copies of it: copying into
-// the log and reordering it afterwards (orderLog) held both, which at 50 million rows did not
-// fit. cols and sel are the columns and the select list of a copy, with s.k the copy number.
+// in the order a real site appends it, and the disk never holds two copies of it, as copying
+// into the log and reordering it afterwards (orderLog) did: 50 million rows would have needed
+// twice the log's space. cols and sel are the columns and the select list of a copy, with s.k
+// the copy number.
 func copyLogInOrder(ctx context.Context, tb testing.TB, db *sql.DB, sz daySize, cols, sel []string, maxID int64, start time.Time) {
 	t := fixture.DefaultPrefix + logTable
 	logT, _ := fixture.TableByName(logTable)
