@@ -400,13 +400,7 @@ func timeStatements(ctx context.Context, tb testing.TB, site *measures.Site, f m
 func copyLogInOrder(ctx context.Context, tb testing.TB, db *sql.DB, sz daySize, cols, sel []string, maxID int64, start time.Time) {
 	t := fixture.DefaultPrefix + logTable
 	logT, _ := fixture.TableByName(logTable)
-	bare := logT
-	bare.Name = logTable + "_ordered"
-	bare.Indexes = nil
-	create, err := fixture.TableDDL(fixture.DialectMySQL, fixture.DefaultPrefix, bare)
-	if err != nil {
-		tb.Fatal(err)
-	}
+	create := orderedLogDDL(tb)
 	exec := func(q string) {
 		if _, err := db.ExecContext(ctx, q); err != nil {
 			tb.Fatalf("copy the log in order: %.200s: %v", q, err)
@@ -447,6 +441,19 @@ func copyLogInOrder(ctx context.Context, tb testing.TB, db *sql.DB, sz daySize, 
 	exec("RENAME TABLE " + t + "_ordered TO " + t)
 }
 
+// orderedLogDDL returns the statements that create MariaDB's new log table, <log>_ordered:
+// the log's columns without its secondary indexes, which are built once the rows are in.
+func orderedLogDDL(tb testing.TB) []string {
+	bare, _ := fixture.TableByName(logTable)
+	bare.Name = logTable + "_ordered"
+	bare.Indexes = nil
+	create, err := fixture.TableDDL(fixture.DialectMySQL, fixture.DefaultPrefix, bare)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return create
+}
+
 // orderLog stores the log in time order, as a real site's log is (rows are appended as events
 // happen, so ids and timecreated grow together and a time range is a run of adjacent pages);
 // the generator and the copies write it in another order. PostgreSQL: CLUSTER on the
@@ -472,13 +479,7 @@ func orderLog(ctx context.Context, tb testing.TB, d measures.Dialect, db *sql.DB
 			}
 		}
 		list := strings.Join(cols, ", ")
-		bare := logT
-		bare.Name = logTable + "_ordered"
-		bare.Indexes = nil
-		create, err := fixture.TableDDL(fixture.DialectMySQL, fixture.DefaultPrefix, bare)
-		if err != nil {
-			tb.Fatal(err)
-		}
+		create := orderedLogDDL(tb)
 		var byTime string
 		var adds []string
 		for _, ix := range logT.Indexes {
