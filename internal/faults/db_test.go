@@ -186,7 +186,7 @@ func TestSlowMeasureTimeout(t *testing.T) {
 func TestReadOnlySession(t *testing.T) {
 	for _, engine := range engines {
 		t.Run(engine, func(t *testing.T) {
-			_, db := tempDSN(t, engine)
+			dsn, db := tempDSN(t, engine)
 			for _, stmt := range []string{"CREATE TABLE mdl_fault_ro (id INT)", "INSERT INTO mdl_fault_ro (id) VALUES (7)"} {
 				if _, err := db.Exec(stmt); err != nil {
 					t.Fatal(err)
@@ -204,33 +204,47 @@ func TestReadOnlySession(t *testing.T) {
 			}
 			reg := probeRegistry(t, append(writes, probe{name: "read", mysql: "SELECT COUNT(*) AS n FROM {fault_ro}",
 				postgres: "SELECT COUNT(*) AS n FROM {fault_ro}"})...)
-			log, _ := newLogger(t)
-			b := (&measures.Runner{Registry: reg, Logger: log}).Run(context.Background(), site(db, engine), measures.Instant, time.Now())
-			want := map[string]string{"mysql": "READ ONLY transaction", "postgres": "read-only transaction"}[engine]
-			failed := map[string]string{}
-			for _, f := range b.Failures {
-				failed[f.Query] = f.Error()
-			}
-			refused := 0
-			for _, w := range writes {
-				msg, ok := failed["fault."+w.name]
-				switch {
-				case !ok:
-					t.Errorf("%s: the write succeeded in the measuring session", w.name)
-				case !strings.Contains(msg, want):
-					t.Errorf("%s: failed, but not as read-only: %s", w.name, msg)
-				default:
-					refused++
+			// The program's pools set each connection up when they open it (OpenPool); a pool
+			// of other code has each burst set its session up. Both must refuse every write.
+			for _, pooled := range []bool{false, true} {
+				s := site(db, engine)
+				way := "per-burst"
+				if pooled {
+					pool, prepared, err := measures.OpenPool(s.Dialect, dsn, 0)
+					if err != nil || !prepared {
+						t.Fatalf("OpenPool: prepared %v, err %v", prepared, err)
+					}
+					defer pool.Close()
+					s.DB, s.SessionsPrepared, s.ReuseSessions, way = pool, true, true, "pooled"
 				}
+				log, _ := newLogger(t)
+				b := (&measures.Runner{Registry: reg, Logger: log}).Run(context.Background(), s, measures.Instant, time.Now())
+				want := map[string]string{"mysql": "READ ONLY transaction", "postgres": "read-only transaction"}[engine]
+				failed := map[string]string{}
+				for _, f := range b.Failures {
+					failed[f.Query] = f.Error()
+				}
+				refused := 0
+				for _, w := range writes {
+					msg, ok := failed["fault."+w.name]
+					switch {
+					case !ok:
+						t.Errorf("%s: the write succeeded in the measuring session (%s set-up)", w.name, way)
+					case !strings.Contains(msg, want):
+						t.Errorf("%s: failed, but not as read-only (%s set-up): %s", w.name, way, msg)
+					default:
+						refused++
+					}
+				}
+				if v := values(b)["moodle.fault.read"]; v != "1" {
+					t.Errorf("the read measure after the writes (%s set-up) = %q, want 1 (the table is unchanged)", way, v)
+				}
+				var id int
+				if err := db.QueryRow("SELECT id FROM mdl_fault_ro").Scan(&id); err != nil || id != 7 {
+					t.Errorf("table after the burst (%s set-up): id=%d, err %v; want the one row 7", way, id, err)
+				}
+				figures(t, "write-attempt", "engine", engine, "session", way, "writes", len(writes), "refused", refused, "changed", len(writes)-refused)
 			}
-			if v := values(b)["moodle.fault.read"]; v != "1" {
-				t.Errorf("the read measure after the writes = %q, want 1 (the table is unchanged)", v)
-			}
-			var id int
-			if err := db.QueryRow("SELECT id FROM mdl_fault_ro").Scan(&id); err != nil || id != 7 {
-				t.Errorf("table after the burst: id=%d, err %v; want the one row 7", id, err)
-			}
-			figures(t, "write-attempt", "engine", engine, "writes", len(writes), "refused", refused, "changed", len(writes)-refused)
 		})
 	}
 }
