@@ -415,7 +415,7 @@ func copyLogInOrder(ctx context.Context, tb testing.TB, db *sql.DB, sz daySize, 
 	first := end - period - 1
 	// Each slice reads the model's rows once per copy and sorts what falls in it: ten slices
 	// (a million rows each at the target size, five at the large one) keep both costs small.
-	slices := 10
+	const slices = 10
 	var tc string
 	for i, c := range cols {
 		if c == "timecreated" {
@@ -427,9 +427,7 @@ func copyLogInOrder(ctx context.Context, tb testing.TB, db *sql.DB, sz daySize, 
 		hi := first + (end-first)*int64(i+1)/int64(slices)
 		exec(fmt.Sprintf("INSERT INTO %s_ordered (%s) SELECT %s FROM %s l CROSS JOIN (SELECT seq AS k FROM seq_0_to_%d) s WHERE l.id <= %d AND %s >= %d AND %s < %d ORDER BY %s",
 			t, strings.Join(cols, ", "), strings.Join(sel, ", "), t, sz.logCopies-1, maxID, tc, lo, tc, hi, tc))
-		if (i+1)%max(1, slices/10) == 0 || i == slices-1 {
-			tb.Logf("mysql %s: log slice %d of %d written after %v", sz.name, i+1, slices, time.Since(start).Round(time.Second))
-		}
+		tb.Logf("mysql %s: log slice %d of %d written after %v", sz.name, i+1, slices, time.Since(start).Round(time.Second))
 	}
 	var adds []string
 	for _, ix := range logT.Indexes {
