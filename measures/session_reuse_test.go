@@ -27,30 +27,14 @@ func TestReuseSessions(t *testing.T) {
 			db := tc.open(t)
 			db.SetMaxOpenConns(2)
 			db.SetMaxIdleConns(1)
-			reg := measures.NewRegistry()
-			q := &measures.Query{Name: "conn", SQL: tc.idSQL}
-			reg.MustRegister(
-				measures.Measure{Key: "moodle.t.conn", Name: "Conn", Description: "Connection id.", Family: measures.Instant, Type: measures.Unsigned, Query: q, Column: "id"},
-				measures.Measure{Key: "moodle.t.ro", Name: "RO", Description: "Read-only session.", Family: measures.Instant, Type: measures.Unsigned, Query: q, Column: "ro"},
-			)
-			runner := &measures.Runner{Registry: reg}
 			ids := func(reuse bool) map[string]bool {
 				site := &measures.Site{Name: "t", Host: "t", DB: db, Dialect: tc.d, Prefix: "mdl_", StatementTimeout: 5 * time.Second, ReuseSessions: reuse}
 				seen := map[string]bool{}
 				for range 4 {
-					b := runner.Run(context.Background(), site, measures.Instant, time.Now())
-					if err := b.Err(); err != nil {
-						t.Fatal(err)
-					}
-					for _, v := range b.Values {
-						switch v.Key {
-						case "moodle.t.conn":
-							seen[v.Value] = true
-						case "moodle.t.ro":
-							if v.Value != tc.readOnly {
-								t.Errorf("session read-only = %s, want %s", v.Value, tc.readOnly)
-							}
-						}
+					v := sessionValues(t, site, tc.idSQL, "id", "ro")
+					seen[v["id"]] = true
+					if v["ro"] != tc.readOnly {
+						t.Errorf("session read-only = %s, want %s", v["ro"], tc.readOnly)
 					}
 				}
 				return seen
@@ -94,30 +78,11 @@ func TestPreparedSessions(t *testing.T) {
 			db.SetMaxOpenConns(1)
 			db.SetMaxIdleConns(1)
 			ctx := context.Background()
-
-			reg := measures.NewRegistry()
-			q := &measures.Query{Name: "state", SQL: tc.stateSQL}
-			reg.MustRegister(
-				measures.Measure{Key: "moodle.t.ro", Name: "RO", Description: "Read-only session.", Family: measures.Instant, Type: measures.Unsigned, Query: q, Column: "ro"},
-				measures.Measure{Key: "moodle.t.limit", Name: "Limit", Description: "Statement limit.", Family: measures.Instant, Type: measures.Text, Query: q, Column: "lim"},
-			)
-			runner := &measures.Runner{Registry: reg}
 			state := func(prepared bool) (ro, limit string) {
 				site := &measures.Site{Name: "t", Host: "t", DB: db, Dialect: tc.d, Prefix: "mdl_", StatementTimeout: 5 * time.Second,
 					ReuseSessions: true, SessionsPrepared: prepared}
-				b := runner.Run(ctx, site, measures.Instant, time.Now())
-				if err := b.Err(); err != nil {
-					t.Fatal(err)
-				}
-				for _, v := range b.Values {
-					switch v.Key {
-					case "moodle.t.ro":
-						ro = v.Value
-					case "moodle.t.limit":
-						limit = v.Value
-					}
-				}
-				return ro, limit
+				v := sessionValues(t, site, tc.stateSQL, "ro", "lim")
+				return v["ro"], v["lim"]
 			}
 			if ro, limit := state(true); ro != "1" || limit != "5000" && limit != "5s" {
 				t.Errorf("a new connection of the pool: read-only %s, statement limit %s; want 1 and 5000 ms", ro, limit)
@@ -136,4 +101,25 @@ func TestPreparedSessions(t *testing.T) {
 			}
 		})
 	}
+}
+
+// sessionValues runs one instant burst on site whose measures read the columns cols of the
+// statement query (one measure per column) and returns each column's value.
+func sessionValues(t *testing.T, site *measures.Site, query string, cols ...string) map[string]string {
+	t.Helper()
+	reg := measures.NewRegistry()
+	q := &measures.Query{Name: "session", SQL: query}
+	for _, c := range cols {
+		reg.MustRegister(measures.Measure{Key: "moodle.t." + c, Name: "Session " + c, Description: "A property of the session.",
+			Family: measures.Instant, Type: measures.Text, Query: q, Column: c})
+	}
+	b := (&measures.Runner{Registry: reg}).Run(context.Background(), site, measures.Instant, time.Now())
+	if err := b.Err(); err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	for _, v := range b.Values {
+		out[strings.TrimPrefix(v.Key, "moodle.t.")] = v.Value
+	}
+	return out
 }
