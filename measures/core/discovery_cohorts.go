@@ -57,8 +57,11 @@ var cohortsActivity = &measures.Query{
 	// of each member through the index on userid (58 s at 1.3 million cohort-sync
 	// enrolments); counted apart, the active members from the day's users and the enrolled
 	// ones with a semi-join that MariaDB materializes once (the deleted accounts left out with
-	// notDeletedSQL), it takes 4 s. PostgreSQL hashes
-	// the joins above once and is faster with them (2.4 s against 3.9 s).
+	// notDeletedSQL), it takes 4 s. The semi-join reads the user enrolments whole, in table
+	// order, and looks up each one's instance by primary key (STRAIGHT_JOIN): from the cohort
+	// instances down, through the index on enrolid, it read each enrolment with a row lookup
+	// (3.2 s against 1.8 s for the whole statement). PostgreSQL hashes the joins above once and
+	// is faster with them (2.4 s against 3.9 s).
 	Dialects: map[measures.Dialect]string{measures.MySQL: `SELECT co.id AS cohortid, COALESCE(a.active, 0) AS active, COALESCE(n.enrolled, 0) AS enrolled
   FROM {cohort} co
   LEFT JOIN (SELECT m.cohortid, COUNT(*) AS active
@@ -72,15 +75,15 @@ var cohortsActivity = &measures.Query{
                FROM {cohort_members} m
               WHERE ` + notDeletedSQL("m.userid") + `
                 AND EXISTS (SELECT 1
-                              FROM {enrol} e
-                              JOIN {user_enrolments} ue ON ue.enrolid = e.id
+                              FROM {user_enrolments} ue
+                              STRAIGHT_JOIN {enrol} e ON e.id = ue.enrolid
                              WHERE e.enrol = 'cohort' AND e.status = 0 AND e.customint1 = m.cohortid
                                AND ue.userid = m.userid AND ue.status = 0
                                AND ue.timestart < ? AND (ue.timeend = 0 OR ue.timeend > ?))
               GROUP BY m.cohortid) n ON n.cohortid = co.id
  WHERE co.visible = 1`},
 	Args: func(p measures.Params) []any { return []any{p.From(), p.To(), p.To(), p.To()} },
-	Cost: "One day of the log through the index on timecreated (distinct users), the cohort-sync enrolment instances (index on enrol) and their user enrolments, joined to the cohort members (MariaDB and MySQL: counted apart, the enrolled members with a semi-join).",
+	Cost: "One day of the log through the index on timecreated (distinct users), the cohort-sync enrolment instances (index on enrol) and their user enrolments, joined to the cohort members (MariaDB and MySQL: counted apart, the enrolled members with a semi-join that reads the user enrolments whole).",
 }
 
 func init() {
