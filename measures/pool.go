@@ -6,6 +6,7 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -16,6 +17,11 @@ import (
 // each a round trip: 0.2 to 0.4 ms of an instant burst of 6 to 10 ms). SQLite keeps the
 // per-burst set-up (prepared is false): it has no round trips to save, and an in-memory
 // database is written through the same pool.
+//
+// On MariaDB and MySQL the pool also sends each statement with its arguments written in,
+// in one round trip (the driver's interpolateParams), unless the DSN sets interpolateParams
+// itself: the driver would otherwise prepare, run and close every statement, three messages
+// where one does, about 1 ms of an instant burst of 10 ms on MariaDB.
 //
 // Nothing else may use the pool: its connections cannot write.
 func OpenPool(d Dialect, dsn string, statementTimeout time.Duration) (db *sql.DB, prepared bool, err error) {
@@ -31,6 +37,13 @@ func OpenPool(d Dialect, dsn string, statementTimeout time.Duration) (db *sql.DB
 	base, err := dc.OpenConnector(dsn)
 	if err != nil {
 		return nil, false, err
+	}
+	if d == MySQL {
+		// A DSN the driver refuses to interpolate for (a multi-byte collation where escaping
+		// is unsafe) keeps the prepared statements of base.
+		if oneTrip, err := dc.OpenConnector(withInterpolation(dsn)); err == nil {
+			base = oneTrip
+		}
 	}
 	return sql.OpenDB(preparedConnector{Connector: base, setup: sessionSetup(d, statementTimeout)}), true, nil
 }
@@ -64,4 +77,29 @@ func execConn(ctx context.Context, conn driver.Conn, query string) error {
 	}
 	_, err := ex.ExecContext(ctx, query, nil)
 	return err
+}
+
+// withInterpolation returns a go-sql-driver/mysql DSN
+// ([user[:password]@][net[(addr)]]/dbname[?param=value&...]) with interpolateParams=true
+// added, or dsn itself when it sets interpolateParams already or has no database part. Like the
+// driver, it takes the parameters from after the DSN's last slash, so a password may hold a
+// slash or a question mark.
+func withInterpolation(dsn string) string {
+	slash := strings.LastIndex(dsn, "/")
+	if slash < 0 {
+		return dsn
+	}
+	_, params, hasParams := strings.Cut(dsn[slash+1:], "?")
+	if !hasParams {
+		return dsn + "?interpolateParams=true"
+	}
+	for _, p := range strings.Split(params, "&") {
+		if name, _, _ := strings.Cut(p, "="); name == "interpolateParams" {
+			return dsn
+		}
+	}
+	if params == "" {
+		return dsn + "interpolateParams=true"
+	}
+	return dsn + "&interpolateParams=true"
 }

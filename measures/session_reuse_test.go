@@ -123,3 +123,47 @@ func sessionValues(t *testing.T, site *measures.Site, query string, cols ...stri
 	}
 	return out
 }
+
+// TestOneRoundTripStatements: on MariaDB a pool from OpenPool sends a statement with arguments
+// in one message, with the arguments written in: the server prepares nothing
+// (Com_stmt_prepare does not move). A DSN that sets interpolateParams=false keeps its
+// prepared statements.
+func TestOneRoundTripStatements(t *testing.T) {
+	dsn, _ := ztest.Database(t, "mysql")
+	sep := "?"
+	if strings.Contains(dsn[strings.LastIndex(dsn, "/"):], "?") {
+		sep = "&"
+	}
+	for _, tc := range []struct {
+		dsn      string
+		prepares int
+	}{{dsn, 0}, {dsn + sep + "interpolateParams=false", 1}} {
+		db, _, err := measures.OpenPool(measures.MySQL, tc.dsn, 5*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx := context.Background()
+		conn, err := db.Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		prepared := func() int {
+			var name string
+			var n int
+			if err := conn.QueryRowContext(ctx, "SHOW SESSION STATUS LIKE 'Com_stmt_prepare'").Scan(&name, &n); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		before := prepared()
+		var sum int
+		if err := conn.QueryRowContext(ctx, "SELECT ? + 1", 41).Scan(&sum); err != nil || sum != 42 {
+			t.Fatalf("SELECT ? + 1 with 41: %d, %v", sum, err)
+		}
+		if n := prepared() - before; n != tc.prepares {
+			t.Errorf("DSN %s: the server prepared %d statements for one query with an argument, want %d", tc.dsn, n, tc.prepares)
+		}
+		conn.Close()
+		db.Close()
+	}
+}

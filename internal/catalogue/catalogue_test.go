@@ -56,15 +56,32 @@ func TestCatalogueOnSQLite(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	requireNonZero(t, first(checkCatalogue(t, db, measures.SQLite)))
+	requireNonZero(t, first(checkCatalogue(t, db, db, false, measures.SQLite)))
 }
 
 func TestCatalogueOnMariaDB(t *testing.T) {
-	requireNonZero(t, first(checkCatalogue(t, ztest.MySQL(t), measures.MySQL)))
+	load, read, prepared := programPool(t, measures.MySQL)
+	requireNonZero(t, first(checkCatalogue(t, load, read, prepared, measures.MySQL)))
 }
 
 func TestCatalogueOnPostgres(t *testing.T) {
-	requireNonZero(t, first(checkCatalogue(t, ztest.Postgres(t), measures.Postgres)))
+	load, read, prepared := programPool(t, measures.Postgres)
+	requireNonZero(t, first(checkCatalogue(t, load, read, prepared, measures.Postgres)))
+}
+
+// programPool makes a new test database of dialect and returns a handle that can write, to load
+// the fixture, and the pool the program itself would read the site through (measures.OpenPool:
+// read-only sessions set up once, and on MariaDB statements sent with their arguments written
+// in), so that the values are checked as the program reads them.
+func programPool(t *testing.T, d measures.Dialect) (load, read *sql.DB, prepared bool) {
+	t.Helper()
+	dsn, load := ztest.Database(t, string(d))
+	read, prepared, err := measures.OpenPool(d, dsn, time.Minute)
+	if err != nil {
+		t.Fatalf("open the %s pool: %v", d, err)
+	}
+	t.Cleanup(func() { read.Close() })
+	return load, read, prepared
 }
 
 // TestEveryMeasureHasAnExpectation keeps the drivers honest: a new measure must come with its
@@ -99,18 +116,19 @@ func TestEveryMeasureHasAnExpectation(t *testing.T) {
 // value with its expectation and returns every value sent, by "clock/family/key", and the keys
 // whose expectation is an estimate range (Between): sizes on disk and row estimates, which
 // differ from engine to engine.
-func checkCatalogue(t *testing.T, db *sql.DB, dialect measures.Dialect) (sent map[string]string, estimates map[string]bool) {
+func checkCatalogue(t *testing.T, load, read *sql.DB, prepared bool, dialect measures.Dialect) (sent map[string]string, estimates map[string]bool) {
 	ctx := context.Background()
 	sent, estimates = map[string]string{}, map[string]bool{}
 	model := fixture.Generate(fixtureSeed, fixture.Tiny, fixtureNow, fixture.WithAdvancedPerfs())
-	if err := model.Load(ctx, db, string(dialect), "mdl_"); err != nil {
+	if err := model.Load(ctx, load, string(dialect), "mdl_"); err != nil {
 		t.Fatalf("load fixture: %v", err)
 	}
 	reg := catalogue.Registry()
 	runner := &measures.Runner{Registry: reg, Logger: testLogger(t)}
 	for _, rc := range runClocks() {
 		site := &measures.Site{
-			Name: "fixture", Host: "fixture", DB: db, Dialect: dialect, Prefix: "mdl_",
+			Name: "fixture", Host: "fixture", DB: read, Dialect: dialect, Prefix: "mdl_",
+			ReuseSessions: true, SessionsPrepared: prepared,
 			Location: rc.loc, Courses: coursesOfInterest, Previous: previousRun, Caps: testCaps,
 		}
 		for _, fam := range measures.Families {

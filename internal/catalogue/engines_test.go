@@ -5,7 +5,6 @@ import (
 	"testing"
 
 	"github.com/moodle-zabbix/moodle-zabbix/internal/fixture"
-	"github.com/moodle-zabbix/moodle-zabbix/internal/ztest"
 	"github.com/moodle-zabbix/moodle-zabbix/measures"
 )
 
@@ -18,11 +17,12 @@ func TestCatalogueEnginesAgree(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { sqlite.Close() })
-	mysql, pg := ztest.MySQL(t), ztest.Postgres(t)
-	ref, estimates := checkCatalogue(t, sqlite, measures.SQLite)
+	mysqlLoad, mysqlRead, mysqlPrepared := programPool(t, measures.MySQL)
+	pgLoad, pgRead, pgPrepared := programPool(t, measures.Postgres)
+	ref, estimates := checkCatalogue(t, sqlite, sqlite, false, measures.SQLite)
 	others := map[string]map[string]string{
-		"MariaDB":    first(checkCatalogue(t, mysql, measures.MySQL)),
-		"PostgreSQL": first(checkCatalogue(t, pg, measures.Postgres)),
+		"MariaDB":    first(checkCatalogue(t, mysqlLoad, mysqlRead, mysqlPrepared, measures.MySQL)),
+		"PostgreSQL": first(checkCatalogue(t, pgLoad, pgRead, pgPrepared, measures.Postgres)),
 	}
 	for engine, got := range others {
 		var diff []string
